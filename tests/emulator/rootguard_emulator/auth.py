@@ -1,0 +1,204 @@
+"""The single choke point every request passes through before its handler:
+moto's ``ActionAuthenticatorMixin._authenticate_and_authorize_action``.
+
+Here the extension logs the request, injects faults, enforces root sessions
+(expiry, task-policy scope), locked bucket and queue policies, and who may call
+Organizations. Denials are rendered in the caller's protocol."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.s3.models import s3_backends
+from moto.sqs.models import sqs_backends
+
+from . import orgs
+from .errors import ProtocolError
+from .policies import allowed_actions, denies_everyone
+from .state import STATE, RootPrincipal, is_write
+from .sts_ext import TARGET_PATTERN
+
+_ORIGINAL = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+# IAM actions a task policy scopes to the root user resource (NotResource arn:aws:iam::*:root).
+ROOT_RESOURCE_ACTIONS = frozenset(
+    {
+        "ListAccessKeys", "ListSigningCertificates", "GetLoginProfile", "ListMFADevices", "GetUser",
+        "GetAccessKeyLastUsed", "CreateLoginProfile", "DeleteAccessKey", "DeleteSigningCertificate",
+        "DeleteLoginProfile", "DeactivateMFADevice", "DeleteVirtualMFADevice",
+    }
+)
+ORGANIZATIONS_MEMBER_ACTIONS = frozenset({"DescribeOrganization", "CreateOrganization", "LeaveOrganization"})
+SCP_MESSAGE = "with an explicit deny in a service control policy"
+
+
+def _json_request(response: Any) -> bool:
+    return bool(response.headers.get("X-Amz-Target") or response.headers.get("x-amz-target"))
+
+
+def _action(response: Any) -> str:
+    if response.service_name == "s3":
+        return str(response.data.get("Action") or "")
+    return response._get_action() or ""
+
+
+def _subject_account(response: Any, service: str, action: str) -> str:
+    """The account a call is about: the target of AssumeRoot, else the account it acts in."""
+    if service == "sts" and action == "AssumeRoot":
+        match = TARGET_PATTERN.fullmatch(str(response._get_param("TargetPrincipal") or ""))
+        if match:
+            return match.group(1)
+    return response.current_account
+
+
+def _error(response: Any, code: str, message: str, status: int) -> ProtocolError:
+    service = response.service_name
+    if code == "AccessDenied" and service == "organizations":
+        code = "AccessDeniedException"
+    error = ProtocolError(service, code, message, status=status, json_request=_json_request(response))
+    # moto's call_action keeps only the body and status of an authorization
+    # error; the protocol's headers travel on the response headers instead.
+    response.response_headers.update(dict(error.get_headers()))
+    return error
+
+
+def _apply_fault(response: Any, service: str, action: str, subject: str, is_root: bool) -> None:
+    rule = STATE.pick_fault(service, action, subject, is_root)
+    if rule is None:
+        return
+    if rule.delay_seconds:
+        time.sleep(rule.delay_seconds)
+    if rule.code:
+        raise _error(response, rule.code, rule.message, rule.status)
+
+
+def _queue(response: Any):
+    queue_url = response._get_param("QueueUrl") or ""
+    name = str(queue_url).rstrip("/").split("/")[-1]
+    if not name:
+        return None, queue_url
+    backend = sqs_backends[response.current_account][response.region]
+    return backend.queues.get(name), queue_url
+
+
+def _bucket_policy(bucket_name: str):
+    owner = s3_backends.bucket_accounts.get(bucket_name)
+    if owner is None:
+        return None, None
+    partition, account_id = owner
+    bucket = s3_backends[account_id][partition].buckets.get(bucket_name)
+    return (bucket.policy if bucket else None), account_id
+
+
+def _check_root(response: Any, principal: RootPrincipal, service: str, action: str, resource: str) -> None:
+    if principal.expired():
+        raise _error(response, "ExpiredToken", "The security token included in the request is expired", 400)
+    if principal.task_policy is None or (service == "sts" and action == "GetCallerIdentity"):
+        return
+    full_action = f"{service}:{action}"
+    denied_resource = None
+    if full_action not in allowed_actions(principal.task_policy):
+        denied_resource = resource
+    elif service == "iam" and action in ROOT_RESOURCE_ACTIONS:
+        denied_resource = _iam_non_root_resource(response, principal, action)
+    elif service == "s3" and action != "ListAllMyBuckets":
+        bucket_name = str(response.data.get("BucketName") or "")
+        _, owner = _bucket_policy(bucket_name)
+        if owner is not None and owner != principal.account_id:
+            denied_resource = f"arn:aws:s3:::{bucket_name}"
+    elif service == "sqs" and action == "GetQueueAttributes":
+        _, queue_url = _queue(response)
+        if queue_url and f"/{principal.account_id}/" not in str(queue_url):
+            denied_resource = str(queue_url)
+    if denied_resource is not None:
+        raise _error(
+            response,
+            "AccessDenied",
+            f"User: {principal.arn} is not authorized to perform: {full_action} on resource: {denied_resource} "
+            "with an explicit deny in a session policy",
+            403,
+        )
+
+
+def _iam_non_root_resource(response: Any, principal: RootPrincipal, action: str) -> str | None:
+    """The non-root IAM resource a root session's call names, if any."""
+    user_name = response._get_param("UserName")
+    if user_name:
+        return f"arn:aws:iam::{principal.account_id}:user/{user_name}"
+    if action == "GetAccessKeyLastUsed":
+        owner = STATE.root_principals.get(str(response._get_param("AccessKeyId")))
+        if owner is None or owner.task_policy or owner.account_id != principal.account_id:
+            return f"arn:aws:iam::{principal.account_id}:user/*"
+    if action == "DeleteVirtualMFADevice":
+        serial = str(response._get_param("SerialNumber") or "")
+        if not serial.startswith(f"arn:aws:iam::{principal.account_id}:mfa/"):
+            return serial
+    return None
+
+
+def _check_locked_resources(response: Any, service: str, action: str, resource: str) -> None:
+    if service == "s3":
+        bucket_name = str(response.data.get("BucketName") or "")
+        policy, _ = _bucket_policy(bucket_name) if bucket_name else (None, None)
+        if policy and denies_everyone(policy, f"s3:{action}", resource):
+            raise _error(response, "AccessDenied", "Access Denied", 403)
+    elif service == "sqs":
+        queue, _ = _queue(response)
+        if queue is not None and denies_everyone(queue.policy, f"sqs:{action}", queue.queue_arn):
+            raise _error(
+                response,
+                "AccessDenied",
+                f"User: arn:aws:iam::{response.current_account}:user/caller is not authorized to perform: sqs:{action} "
+                f"on resource: {queue.queue_arn} with an explicit deny in a resource-based policy",
+                403,
+            )
+
+
+def _check_organizations_caller(response: Any, action: str) -> None:
+    """Members may only describe their organization; delegated administrators
+    may also read it (answered from the management account's backend)."""
+    caller = response.current_account
+    backend = orgs.management_backend(caller)
+    if backend is None or backend.org is None or backend.org.master_account_id == caller:
+        return
+    if action in ORGANIZATIONS_MEMBER_ACTIONS:
+        return
+    if action.startswith(("List", "Describe")) and orgs.is_delegated_administrator(backend, caller, principal=None):
+        response.current_account = backend.org.master_account_id
+        return
+    raise _error(response, "AccessDenied", "You don't have permissions to access this resource.", 403)
+
+
+def authenticate_and_authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+    service = self.service_name or ""
+    action = _action(self)
+    principal = STATE.root_principals.get(self.get_access_key())
+    subject = _subject_account(self, service, action)
+    entry = STATE.log_request(
+        service=service,
+        action=action,
+        account=subject,
+        caller_account=self.current_account,
+        principal="root" if principal else "iam",
+        task_policy=principal.task_policy if principal else None,
+        write=is_write(service, action),
+        rejected=None,
+    )
+    try:
+        _apply_fault(self, service, action, subject, principal is not None)
+        if principal is not None:
+            _check_root(self, principal, service, action, resource)
+        else:
+            _check_locked_resources(self, service, action, resource)
+            if service == "organizations":
+                _check_organizations_caller(self, action)
+    except ProtocolError as error:
+        entry["rejected"] = error.error_code
+        raise
+    _ORIGINAL(self, iam_request_cls, resource)
+
+
+def install() -> None:
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authenticate_and_authorize

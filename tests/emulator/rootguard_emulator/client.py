@@ -1,0 +1,52 @@
+"""A small client for the control API, for tests and tools that run the emulator out of process."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+
+class EmulatorClient:
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip("/")
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.endpoint}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:  # nosec - loopback only
+            return json.loads(response.read() or b"null")
+
+    def reset(self) -> None:
+        self._call("POST", "/moto-api/reset")
+
+    def seed(self, **options: Any) -> dict[str, Any]:
+        return self._call("POST", "/moto-api/rootguard/seed", options)
+
+    def requests(self, since: int = 0) -> dict[str, Any]:
+        return self._call("GET", f"/moto-api/rootguard/requests?since={since}")
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/moto-api/rootguard/requests")
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        return self._call("POST", "/moto-api/rootguard/faults", rule)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/moto-api/rootguard/faults")
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/moto-api/rootguard/faults")
+
+    def expire_sessions(self, account_id: str | None = None) -> int:
+        return self._call("POST", "/moto-api/rootguard/expire-sessions", {"account_id": account_id})["expired"]
+
+    def root_user(self, account_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/moto-api/rootguard/root-user?account_id={account_id}")
+
+    def account(self, account_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/moto-api/rootguard/account?account_id={account_id}")
+
+    def organization(self, management_account_id: str = "123456789012") -> dict[str, Any]:
+        return self._call("GET", f"/moto-api/rootguard/organization?management_account_id={management_account_id}")

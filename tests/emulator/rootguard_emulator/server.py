@@ -1,0 +1,92 @@
+"""Serving the emulator over HTTP on 127.0.0.1, in a thread or in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from . import install
+from .seed import PROFILES, seed
+
+DEFAULT_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class EmulatorServer:
+    """The emulator as a local HTTP server in this process (moto's threaded server)."""
+
+    def __init__(self, port: int = 0):
+        if "MOTO_ACCOUNT_ID" in os.environ:
+            raise RuntimeError("MOTO_ACCOUNT_ID overrides access-key routing; unset it to run the emulator")
+        install()
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.endpoint = ""
+
+    def start(self) -> "EmulatorServer":
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> "EmulatorServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def environment(self, region: str = "us-east-1") -> dict[str, str]:
+        """What a client process needs to talk to this emulator as the management account."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": region, "AWS_REGION": region, **DEFAULT_CREDENTIALS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rootguard_emulator", description="Local AWS emulator for centralized root access.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the emulator in the foreground")
+    serve.add_argument("--port", type=int, default=4566)
+    serve.add_argument("--accounts", type=int, default=0, help="member accounts to seed (0: no organization)")
+    serve.add_argument("--seed", choices=PROFILES, default="mixed", help="root credential profile of the seeded accounts")
+    serve.add_argument("--enable-root-access", action="store_true", help="also enable IAM trusted access and both features")
+    serve.add_argument("--truth-file", help="write the seeded truth (JSON) to this file")
+    serve.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+
+    server = EmulatorServer(port=args.port).start()
+    summary = ""
+    if args.accounts:
+        features = ["RootCredentialsManagement", "RootSessions"] if args.enable_root_access else []
+        truth = seed(accounts=args.accounts, profile=args.seed, features=features, trusted_access=args.enable_root_access)
+        if args.truth_file:
+            with open(args.truth_file, "w", encoding="utf-8") as handle:
+                json.dump(truth, handle, indent=2)
+        summary = (f"seeded organization {truth['organization_id']}: management account {truth['management_account_id']}, "
+                   f"{len(truth['accounts'])} member accounts ({args.seed})")
+    if not args.quiet:
+        print(f"rootguard emulator listening on {server.endpoint}")
+        if summary:
+            print(summary)
+        print("export these to use it (unknown credentials act as the management account):")
+        for name, value in server.environment().items():
+            print(f"  export {name}={value}")
+        print("stop with Ctrl-C", flush=True)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
