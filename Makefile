@@ -86,10 +86,10 @@ venv: $(AMAZON_AWS_STAMP) ## Build the development virtualenv in .venv/ (done on
 #
 # ansible-test needs the collection at .../ansible_collections/rootguard/aws/
 # with its dependencies beside it, whatever this checkout's directory is called.
-# The tree is rebuilt on every run from the files git would list for the work
-# tree -- tracked (as they are now, uncommitted changes included) plus
-# untracked files that are not ignored, the same set ansible-test itself uses --
-# and gets its own `git init`: without it, ansible-test would walk up to this
+# The tree is rebuilt on every run from the git-tracked files (as they are in
+# the work tree, uncommitted changes included; `git add -N` a new file to
+# include it), so it holds what a fresh clone of the next commit would hold.
+# It gets its own `git init`: without one, ansible-test would walk up to this
 # repository's .git, where build/ is ignored, and see no files at all.
 # amazon.aws is copied beside it from the venv.
 
@@ -101,12 +101,16 @@ AMAZON_AWS_DIR   := $(COLLECTIONS_ROOT)/ansible_collections/amazon/aws
 collection-tree: $(AMAZON_AWS_STAMP)
 	@rm -rf $(COLLECTION_DIR) $(AMAZON_AWS_DIR)
 	@mkdir -p $(COLLECTION_DIR) $(dir $(AMAZON_AWS_DIR))
-	@git ls-files -z --cached --others --exclude-standard \
+	@git ls-files -z --cached \
 	  | while IFS= read -r -d '' f; do if [ -e "$$f" ] || [ -L "$$f" ]; then printf '%s\0' "$$f"; fi; done \
 	  | tar --null --no-recursion -T - -cf - | tar -xf - -C $(COLLECTION_DIR)
 	@git -C $(COLLECTION_DIR) init --quiet
 	@cp -R "$$($(VENV_PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/amazon/aws" $(AMAZON_AWS_DIR)
 	@echo "Collection tree: $(COLLECTION_DIR) ($$(cd $(COLLECTION_DIR) && git ls-files --others --exclude-standard | wc -l) files)"
+	@untracked=$$(git ls-files --others --exclude-standard | wc -l); \
+	if [ "$$untracked" -gt 0 ]; then \
+	  echo "Left out: $$untracked untracked file(s) (git add -N to include them): $$(git ls-files --others --exclude-standard --directory | head -n 5 | tr '\n' ' ')"; \
+	fi
 
 # Environment for commands that run Ansible or the emulator.
 RUN_ENV = PATH="$(VENV_BIN):$$PATH" \
@@ -190,9 +194,12 @@ integration: collection-tree ## Playbook runs against the emulator (pytest tests
 # ---------------------------------------------------------------------------
 # Linters
 
+# .ansible-lint sets `offline: true` (no Galaxy), which also stops ansible-lint
+# from installing this collection into its own cache, so it is given the
+# collection tree to resolve rootguard.aws (and amazon.aws) in playbooks.
 .PHONY: lint
-lint: $(AMAZON_AWS_STAMP) ## ansible-lint, production profile (.ansible-lint)
-	PATH="$(VENV_BIN):$$PATH" ansible-lint
+lint: collection-tree ## ansible-lint, production profile (.ansible-lint)
+	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" ansible-lint
 
 .PHONY: docs-lint
 docs-lint: collection-tree ## antsibull-docs lint of the collection's docs
@@ -201,6 +208,7 @@ docs-lint: collection-tree ## antsibull-docs lint of the collection's docs
 .PHONY: changelog-lint
 changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragments
 	$(VENV_BIN)/antsibull-changelog lint
+	$(VENV_BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 # ---------------------------------------------------------------------------
 # Housekeeping

@@ -76,20 +76,24 @@ def _apply_fault(response: Any, service: str, action: str, subject: str, is_root
 
 def _queue(response: Any):
     queue_url = response._get_param("QueueUrl") or ""
-    name = str(queue_url).rstrip("/").split("/")[-1]
+    name = str(queue_url).rstrip("/").rsplit("/", maxsplit=1)[-1]
     if not name:
-        return None, queue_url
-    backend = sqs_backends[response.current_account][response.region]
-    return backend.queues.get(name), queue_url
+        return None
+    return sqs_backends[response.current_account][response.region].queues.get(name)
+
+
+def _bucket_owner(bucket_name: str) -> str | None:
+    owner = s3_backends.bucket_accounts.get(bucket_name)
+    return owner[1] if owner else None
 
 
 def _bucket_policy(bucket_name: str):
     owner = s3_backends.bucket_accounts.get(bucket_name)
     if owner is None:
-        return None, None
+        return None
     partition, account_id = owner
     bucket = s3_backends[account_id][partition].buckets.get(bucket_name)
-    return (bucket.policy if bucket else None), account_id
+    return bucket.policy if bucket else None
 
 
 def _check_root(response: Any, principal: RootPrincipal, service: str, action: str, resource: str) -> None:
@@ -105,11 +109,11 @@ def _check_root(response: Any, principal: RootPrincipal, service: str, action: s
         denied_resource = _iam_non_root_resource(response, principal, action)
     elif service == "s3" and action != "ListAllMyBuckets":
         bucket_name = str(response.data.get("BucketName") or "")
-        _, owner = _bucket_policy(bucket_name)
+        owner = _bucket_owner(bucket_name)
         if owner is not None and owner != principal.account_id:
             denied_resource = f"arn:aws:s3:::{bucket_name}"
     elif service == "sqs" and action == "GetQueueAttributes":
-        _, queue_url = _queue(response)
+        queue_url = response._get_param("QueueUrl")
         if queue_url and f"/{principal.account_id}/" not in str(queue_url):
             denied_resource = str(queue_url)
     if denied_resource is not None:
@@ -141,11 +145,11 @@ def _iam_non_root_resource(response: Any, principal: RootPrincipal, action: str)
 def _check_locked_resources(response: Any, service: str, action: str, resource: str) -> None:
     if service == "s3":
         bucket_name = str(response.data.get("BucketName") or "")
-        policy, _ = _bucket_policy(bucket_name) if bucket_name else (None, None)
+        policy = _bucket_policy(bucket_name) if bucket_name else None
         if policy and denies_everyone(policy, f"s3:{action}", resource):
             raise _error(response, "AccessDenied", "Access Denied", 403)
     elif service == "sqs":
-        queue, _ = _queue(response)
+        queue = _queue(response)
         if queue is not None and denies_everyone(queue.policy, f"sqs:{action}", queue.queue_arn):
             raise _error(
                 response,

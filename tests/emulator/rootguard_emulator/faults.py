@@ -9,7 +9,8 @@ from .state import STATE, FaultRule
 THROTTLE = {
     "iam": ("Throttling", 400, "Rate exceeded"),
     "sts": ("Throttling", 400, "Rate exceeded"),
-    "organizations": ("TooManyRequestsException", 400, "AWS Organizations can't complete your request because another request is already in progress or the rate is exceeded."),
+    "organizations": ("TooManyRequestsException", 400,
+                      "AWS Organizations can't complete your request because another request is already in progress or the rate is exceeded."),
     "s3": ("SlowDown", 503, "Please reduce your request rate."),
     "sqs": ("RequestThrottled", 400, "Request is throttled."),
 }

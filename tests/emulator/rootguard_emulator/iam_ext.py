@@ -34,13 +34,13 @@ def _root_caller(response: IamResponse):
 # organization features --------------------------------------------------------
 
 def list_organizations_features(self: IamResponse) -> ActionResult:
-    backend, _ = orgs.iam_feature_context(self.current_account)
+    backend = orgs.iam_feature_context(self.current_account)
     return ActionResult(orgs.feature_response(backend))
 
 
 def _toggle(feature: str, enable: bool) -> Callable[[IamResponse], ActionResult]:
     def handler(self: IamResponse) -> ActionResult:
-        backend, _ = orgs.iam_feature_context(self.current_account, enabling=enable)
+        backend = orgs.iam_feature_context(self.current_account, enabling=enable)
         if enable:
             orgs.root_features(backend).add(feature)
         else:

@@ -54,10 +54,9 @@ def find_account(backend: OrganizationsBackend, account_id: str) -> FakeAccount 
     return account
 
 
-def iam_feature_context(account_id: str, enabling: bool = False) -> tuple[OrganizationsBackend, bool]:
+def iam_feature_context(account_id: str, enabling: bool = False) -> OrganizationsBackend:
     """Check the preconditions of the IAM organization-feature calls, in the
-    order aws-api.md section 10 suggests, and return the management backend and
-    whether the caller is the management account."""
+    order aws-api.md section 10 suggests, and return the management backend."""
     backend = management_backend(account_id)
     if backend is None:
         raise errors.organization_not_found()
@@ -71,7 +70,7 @@ def iam_feature_context(account_id: str, enabling: bool = False) -> tuple[Organi
         raise errors.not_management_or_delegated_administrator()
     if enabling and not is_management:
         raise errors.caller_is_not_management_account()
-    return backend, is_management
+    return backend
 
 
 def feature_response(backend: OrganizationsBackend) -> dict[str, Any]:

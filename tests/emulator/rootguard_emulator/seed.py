@@ -118,11 +118,11 @@ def seed_root_credentials(account_id: str, password: bool = False, access_keys: 
                                                      "date": datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)})
         else:
             user.add_access_key("Inactive")
-    for _ in range(signing_certificates):
+    for _count in range(signing_certificates):
         user.add_signing_certificate()
-    for _ in range(virtual_mfa):
+    for _count in range(virtual_mfa):
         user.add_mfa_device(virtual=True)
-    for _ in range(hardware_mfa):
+    for _count in range(hardware_mfa):
         user.add_mfa_device(virtual=False)
     return user.describe()
 

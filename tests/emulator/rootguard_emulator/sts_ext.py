@@ -61,7 +61,8 @@ def _validation(message: str) -> STSValidationError:
 
 def assume_root(self: TokenResponse) -> ActionResult:
     if self.parsed_url.netloc.split(":")[0] == GLOBAL_STS_HOST:
-        raise ProtocolError("sts", "InvalidAction", "Could not find operation AssumeRoot for version 2011-06-15 (the STS global endpoint does not support AssumeRoot)")
+        raise ProtocolError("sts", "InvalidAction",
+                            "Could not find operation AssumeRoot for version 2011-06-15 (the STS global endpoint does not support AssumeRoot)")
     target_principal = self._get_param("TargetPrincipal") or ""
     task_policy_arn = (self._get_param("TaskPolicyArn") or {}).get("arn", "")
     duration = self._get_int_param("DurationSeconds", MAX_DURATION)
@@ -82,7 +83,8 @@ def assume_root(self: TokenResponse) -> ActionResult:
     caller = self.current_account
     caller_arn = f"arn:aws:sts::{caller}:assumed-role/caller"
     if STATE.root_principals.get(self.get_access_key()) is not None:
-        raise _denied(f"User: arn:aws:iam::{caller}:root is not authorized to perform: sts:AssumeRoot: root user credentials cannot call AssumeRoot")
+        raise _denied(f"User: arn:aws:iam::{caller}:root is not authorized to perform: sts:AssumeRoot: "
+                      "root user credentials cannot call AssumeRoot")
     backend = orgs.management_backend(caller)
     if backend is None or backend.org is None:
         raise _denied(f"User: {caller_arn} is not authorized to perform: sts:AssumeRoot: the account is not a member of an organization")
@@ -95,13 +97,14 @@ def assume_root(self: TokenResponse) -> ActionResult:
     feature = TASK_POLICY_FEATURE[task_policy]
     if not orgs.trusted_access_enabled(backend) or feature not in orgs.root_features(backend):
         raise _denied(f"User: {caller_arn} is not authorized to perform: sts:AssumeRoot: {feature} is not enabled for the organization")
+    on_target = f"User: {caller_arn} is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::{target}:root"
     if target == backend.org.master_account_id:
-        raise _denied(f"User: {caller_arn} is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::{target}:root: the management account cannot be a target")
+        raise _denied(f"{on_target}: the management account cannot be a target")
     account = orgs.find_account(backend, target)
     if account is None:
-        raise _denied(f"User: {caller_arn} is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::{target}:root: not a member of the organization")
+        raise _denied(f"{on_target}: not a member of the organization")
     if account.state != "ACTIVE":
-        raise _denied(f"User: {caller_arn} is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::{target}:root: the account is {account.state}")
+        raise _denied(f"{on_target}: the account is {account.state}")
 
     access_key = iam_backends[target][self.partition].create_temp_access_key()
     session = RootSession(target, self.region, access_key, task_policy_arn, duration)
@@ -133,4 +136,3 @@ def install() -> None:
     TokenResponse.assume_root = assume_root
     TokenResponse.get_caller_identity = get_caller_identity
     TokenResponse.get_access_key_info = get_access_key_info
-

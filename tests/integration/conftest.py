@@ -1,0 +1,87 @@
+"""Integration fixtures: the emulator over HTTP and real ansible-playbook runs against it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from rootguard_emulator.client import EmulatorClient
+from rootguard_emulator.server import EmulatorServer
+
+PLAYBOOKS = pathlib.Path(__file__).parent / "playbooks"
+REGION = "us-east-1"
+
+
+@dataclasses.dataclass
+class PlaybookRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    results: dict
+
+    def result(self, name: str) -> dict:
+        return self.results[name]
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def control(emulator):
+    client = EmulatorClient(emulator.endpoint)
+    client.reset()
+    yield client
+    client.reset()
+
+
+@pytest.fixture
+def run_playbook(emulator, tmp_path):
+    """Run a playbook from tests/integration/playbooks with ansible-playbook,
+    pointed at the emulator through the environment alone. Tasks that save
+    ``results_dir/<name>.json`` are returned in ``PlaybookRun.results``."""
+    ansible_playbook = shutil.which("ansible-playbook", path=os.path.dirname(sys.executable)) or shutil.which("ansible-playbook")
+    assert ansible_playbook, "ansible-playbook is not installed"
+
+    def run(playbook: str, extra_vars: dict | None = None, check: bool = False, verbosity: int = 0,
+            env: dict | None = None) -> PlaybookRun:
+        results_dir = tmp_path / "results"
+        results_dir.mkdir(exist_ok=True)
+        variables = {"results_dir": str(results_dir), **(extra_vars or {})}
+        command = [ansible_playbook, str(PLAYBOOKS / playbook), "-e", json.dumps(variables)]
+        if check:
+            command.append("--check")
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        environment = {
+            key: value for key, value in os.environ.items()
+            if not key.startswith(("AWS_", "MOTO_")) and key not in ("ANSIBLE_LOG_PATH",)
+        }
+        environment.update(
+            {
+                "AWS_ENDPOINT_URL": emulator.endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": REGION,
+                "ANSIBLE_LOCALHOST_WARNING": "false",
+                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+                "ANSIBLE_NOCOLOR": "true",
+                "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+                "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+            }
+        )
+        environment.update(env or {})
+        completed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600, check=False)
+        results = {path.stem: json.loads(path.read_text()) for path in results_dir.glob("*.json")}
+        return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, results)
+
+    return run
