@@ -75,11 +75,17 @@ def _apply_fault(response: Any, service: str, action: str, subject: str, is_root
 
 
 def _queue(response: Any):
-    queue_url = response._get_param("QueueUrl") or ""
-    name = str(queue_url).rstrip("/").rsplit("/", maxsplit=1)[-1]
-    if not name:
+    """The queue a request names, in the account its URL names (a queue URL
+    carries the owner's account id), else in the caller's account."""
+    queue_url = str(response._get_param("QueueUrl") or "").rstrip("/")
+    parts = queue_url.rsplit("/", maxsplit=2)
+    if not parts[-1]:
         return None
-    return sqs_backends[response.current_account][response.region].queues.get(name)
+    account_id = parts[-2] if len(parts) == 3 and parts[-2].isdigit() and len(parts[-2]) == 12 else response.current_account
+    backend = sqs_backends.get(account_id)
+    if backend is None:
+        return None
+    return backend[response.region].queues.get(parts[-1])
 
 
 def _bucket_owner(bucket_name: str) -> str | None:
@@ -142,19 +148,24 @@ def _iam_non_root_resource(response: Any, principal: RootPrincipal, action: str)
     return None
 
 
-def _check_locked_resources(response: Any, service: str, action: str, resource: str) -> None:
+def _check_locked_resources(response: Any, service: str, action: str, resource: str, root_account: str | None) -> None:
+    """A policy that denies everyone binds every principal but the owning account's root user."""
     if service == "s3":
         bucket_name = str(response.data.get("BucketName") or "")
-        policy = _bucket_policy(bucket_name) if bucket_name else None
-        if policy and denies_everyone(policy, f"s3:{action}", resource):
+        if not bucket_name or root_account == _bucket_owner(bucket_name):
+            return
+        if denies_everyone(_bucket_policy(bucket_name), f"s3:{action}", resource):
             raise _error(response, "AccessDenied", "Access Denied", 403)
     elif service == "sqs":
         queue = _queue(response)
-        if queue is not None and denies_everyone(queue.policy, f"sqs:{action}", queue.queue_arn):
+        if queue is None or root_account == queue.account_id:
+            return
+        if denies_everyone(queue.policy, f"sqs:{action}", queue.queue_arn):
+            caller = f"arn:aws:iam::{root_account}:root" if root_account else f"arn:aws:iam::{response.current_account}:user/caller"
             raise _error(
                 response,
                 "AccessDenied",
-                f"User: arn:aws:iam::{response.current_account}:user/caller is not authorized to perform: sqs:{action} "
+                f"User: {caller} is not authorized to perform: sqs:{action} "
                 f"on resource: {queue.queue_arn} with an explicit deny in a resource-based policy",
                 403,
             )
@@ -194,10 +205,9 @@ def authenticate_and_authorize(self: Any, iam_request_cls: type, resource: str =
         _apply_fault(self, service, action, subject, principal is not None)
         if principal is not None:
             _check_root(self, principal, service, action, resource)
-        else:
-            _check_locked_resources(self, service, action, resource)
-            if service == "organizations":
-                _check_organizations_caller(self, action)
+        _check_locked_resources(self, service, action, resource, principal.account_id if principal else None)
+        if service == "organizations":
+            _check_organizations_caller(self, action)
     except ProtocolError as error:
         entry["rejected"] = error.error_code
         raise

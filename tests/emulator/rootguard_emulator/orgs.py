@@ -43,14 +43,17 @@ def is_delegated_administrator(backend: OrganizationsBackend, account_id: str, p
 
 
 def find_account(backend: OrganizationsBackend, account_id: str) -> FakeAccount | None:
-    index = backend.__dict__.get("_rootguard_account_index")
-    if index is None or len(index) != len(backend.accounts):
+    """The organization's account with this id, found through an index that is
+    rebuilt whenever it misses or names an account that has left."""
+    is_management = backend.org is not None and backend.org.master_account_id == account_id
+    if not is_management and organizations_backends.master_accounts.get(account_id, (None,))[0] != backend.account_id:
+        return None
+    index = backend.__dict__.get("_rootguard_account_index") or {}
+    account = index.get(account_id)
+    if account is None:
         index = {account.id: account for account in backend.accounts}
         backend.__dict__["_rootguard_account_index"] = index
-    account = index.get(account_id)
-    if account is None or account.id != account_id:
-        backend.__dict__.pop("_rootguard_account_index", None)
-        account = next((a for a in backend.accounts if a.id == account_id), None)
+        account = index.get(account_id)
     return account
 
 

@@ -86,6 +86,8 @@ def denies_everyone(policy: str | bytes | None, action: str, resource: str) -> b
         document = json.loads(policy)
     except (TypeError, ValueError):
         return False
+    if not isinstance(document, dict):
+        return False
     for statement in _as_list(document.get("Statement")):
         if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
             continue
