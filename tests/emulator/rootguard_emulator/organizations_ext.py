@@ -11,7 +11,9 @@ from moto.organizations.exceptions import (
     AccountNotRegisteredException,
     ConstraintViolationException,
 )
+from moto.organizations.exceptions import InvalidInputException
 from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, OrganizationsBackend
+from moto.utilities.paginator import InvalidToken
 
 from . import orgs
 
@@ -82,6 +84,33 @@ def deregister_delegated_administrator(self: OrganizationsBackend, **kwargs: Any
     return _ORIGINALS["deregister_delegated_administrator"](self, **kwargs)
 
 
+PAGINATED = ("list_accounts", "list_accounts_for_parent", "list_organizational_units_for_parent",
+             "list_policies", "list_policies_for_target")
+MAX_RESULTS = 20
+
+
+def _invalid_input(reason: str, message: str) -> InvalidInputException:
+    error = InvalidInputException(message)
+    error.reason = reason
+    return error
+
+
+def _paginated(name: str):
+    """Organizations pages hold 1-20 results, and a bad token is InvalidInputException (aws-api.md section 6)."""
+    original = getattr(OrganizationsBackend, name)
+
+    def wrapper(self: OrganizationsBackend, *args: Any, **kwargs: Any) -> Any:
+        max_results = kwargs.get("max_results")
+        if max_results is not None and not 1 <= int(max_results) <= MAX_RESULTS:
+            raise _invalid_input("INVALID_INPUT", f"MaxResults must be between 1 and {MAX_RESULTS}.")
+        try:
+            return original(self, *args, **kwargs)
+        except InvalidToken as error:
+            raise _invalid_input("INVALID_NEXT_TOKEN", "You specified an invalid value for nextToken.") from error
+
+    return wrapper
+
+
 def install() -> None:
     for principal_list in (FakeServiceAccess.TRUSTED_SERVICES, FakeDelegatedAdministrator.SUPPORTED_SERVICES):
         if orgs.IAM_PRINCIPAL not in principal_list:
@@ -93,3 +122,5 @@ def install() -> None:
     ):
         _ORIGINALS.setdefault(name, getattr(OrganizationsBackend, name))
         setattr(OrganizationsBackend, name, wrapper)
+    for name in PAGINATED:
+        setattr(OrganizationsBackend, name, _paginated(name))
