@@ -10,7 +10,9 @@ from moto import mock_aws
 
 from rootguard_emulator import install
 from rootguard_emulator.client import EmulatorClient
+from rootguard_emulator.seed import seed
 from rootguard_emulator.server import EmulatorServer
+from rootguard_emulator.state import STATE
 
 REGION = "us-east-1"
 TASK_POLICY = "arn:aws:iam::aws:policy/root-task/{}"
@@ -37,6 +39,20 @@ class Aws:
 
             kwargs["config"] = Config(**config)
         return self.session.client(service, region_name=region, **kwargs)
+
+    def seed(self, **options) -> dict:
+        """Seed an organization (see rootguard_emulator.seed.seed) and return its truth."""
+        return self.control.seed(**options) if self.endpoint else seed(**options)
+
+    def member_credentials(self, account_id: str) -> dict:
+        """Credentials of an administrator inside a member account (not its root user)."""
+        response = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="emulator-tests"
+        )
+        return root_credentials(response["Credentials"])
+
+    def expire_sessions(self, account_id: str | None = None) -> int:
+        return self.control.expire_sessions(account_id) if self.endpoint else STATE.expire_root_sessions(account_id)
 
     def assume_root(self, account_id: str, task_policy: str, duration: int = 900, credentials: dict | None = None) -> dict:
         sts = self.client("sts", credentials)

@@ -29,21 +29,6 @@ REQUIRED_FEATURE = {
 }
 
 
-def seed_org(aws, **options):
-    return aws.control.seed(**options) if aws.endpoint else seed(**options)
-
-
-def member_credentials(aws, account_id: str) -> dict:
-    response = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="emulator-tests"
-    )
-    return root_credentials(response["Credentials"])
-
-
-def expire_sessions(aws, account_id: str | None = None) -> int:
-    return aws.control.expire_sessions(account_id) if aws.endpoint else STATE.expire_root_sessions(account_id)
-
-
 def client_error(call, *args, **kwargs) -> tuple[str, int, str]:
     with pytest.raises(ClientError) as excinfo:
         call(*args, **kwargs)
@@ -65,7 +50,7 @@ def identity(aws, credentials: dict) -> dict:
 
 @pytest.mark.parametrize("form", ["id", "arn"])
 def test_target_as_account_id_or_root_arn(aws, form):
-    truth = seed_org(aws, accounts=3, profile="full", features=BOTH)
+    truth = aws.seed(accounts=3, profile="full", features=BOTH)
     target = truth["accounts"][2]["id"]
     principal = target if form == "id" else f"arn:aws:iam::{target}:root"
     credentials = assume_root_raw(aws, principal)["Credentials"]
@@ -82,7 +67,7 @@ def test_target_as_account_id_or_root_arn(aws, form):
 
 
 def test_management_identity_is_unchanged(aws):
-    seed_org(aws, accounts=1, profile="none", features=BOTH)
+    aws.seed(accounts=1, profile="none", features=BOTH)
     who = aws.client("sts").get_caller_identity()
     assert who["Account"] == MANAGEMENT
     assert not who["Arn"].endswith(":root")
@@ -92,7 +77,7 @@ def test_management_identity_is_unchanged(aws):
 
 @pytest.mark.parametrize("policy", sorted(REQUIRED_FEATURE))
 def test_each_task_policy_with_both_features(aws, policy):
-    truth = seed_org(aws, accounts=2, profile="none", features=BOTH)
+    truth = aws.seed(accounts=2, profile="none", features=BOTH)
     target = truth["accounts"][0]["id"]
     credentials = aws.assume_root(target, policy)
     assert identity(aws, credentials)["Arn"] == f"arn:aws:iam::{target}:root"
@@ -100,7 +85,7 @@ def test_each_task_policy_with_both_features(aws, policy):
 
 @pytest.mark.parametrize("feature", BOTH)
 def test_one_feature_allows_only_its_tasks(aws, feature):
-    truth = seed_org(aws, accounts=2, profile="none", features=[feature])
+    truth = aws.seed(accounts=2, profile="none", features=[feature])
     target = truth["accounts"][1]["id"]
     for policy, needed in REQUIRED_FEATURE.items():
         if needed == feature:
@@ -112,7 +97,7 @@ def test_one_feature_allows_only_its_tasks(aws, feature):
 
 
 def test_no_feature_enabled(aws):
-    truth = seed_org(aws, accounts=1, profile="none", trusted_access=True)
+    truth = aws.seed(accounts=1, profile="none", trusted_access=True)
     for policy in REQUIRED_FEATURE:
         assert client_error(aws.assume_root, truth["accounts"][0]["id"], policy)[:2] == ("AccessDenied", 403)
 
@@ -124,7 +109,7 @@ def test_no_organization(aws):
 # DurationSeconds --------------------------------------------------------------------
 
 def test_duration_defaults_to_900_seconds(aws):
-    truth = seed_org(aws, accounts=1, profile="none", features=BOTH)
+    truth = aws.seed(accounts=1, profile="none", features=BOTH)
     before = datetime.datetime.now(datetime.timezone.utc)
     expiration = assume_root_raw(aws, truth["accounts"][0]["id"])["Credentials"]["Expiration"]
     after = datetime.datetime.now(datetime.timezone.utc)
@@ -133,7 +118,7 @@ def test_duration_defaults_to_900_seconds(aws):
 
 @pytest.mark.parametrize("duration", [0, 60, 900])
 def test_duration_within_limits(aws, duration):
-    truth = seed_org(aws, accounts=1, profile="none", features=BOTH)
+    truth = aws.seed(accounts=1, profile="none", features=BOTH)
     before = datetime.datetime.now(datetime.timezone.utc)
     expiration = assume_root_raw(aws, truth["accounts"][0]["id"], DurationSeconds=duration)["Credentials"]["Expiration"]
     assert abs((expiration - before).total_seconds() - duration) < 30
@@ -141,7 +126,7 @@ def test_duration_within_limits(aws, duration):
 
 @pytest.mark.parametrize("duration", [901, 3600])
 def test_duration_above_900_is_a_validation_error(aws, duration):
-    truth = seed_org(aws, accounts=1, profile="none", features=BOTH)
+    truth = aws.seed(accounts=1, profile="none", features=BOTH)
     code, status = client_error(assume_root_raw, aws, truth["accounts"][0]["id"], DurationSeconds=duration)[:2]
     assert (code, status) == ("ValidationError", 400)
 
@@ -158,7 +143,7 @@ def test_duration_above_900_is_a_validation_error(aws, duration):
     ],
 )
 def test_bad_task_policy_arn_is_a_validation_error(aws, arn):
-    truth = seed_org(aws, accounts=1, profile="none", features=BOTH)
+    truth = aws.seed(accounts=1, profile="none", features=BOTH)
     sts = aws.client("sts")
     code, status = client_error(sts.assume_root, TargetPrincipal=truth["accounts"][0]["id"], TaskPolicyArn={"arn": arn})[:2]
     assert (code, status) == ("ValidationError", 400)
@@ -166,7 +151,7 @@ def test_bad_task_policy_arn_is_a_validation_error(aws, arn):
 
 @pytest.mark.parametrize("principal", ["abcdefghijkl", "arn:aws:iam::21000000000:root", "arn:aws:iam::210000000000:user/x"])
 def test_bad_target_principal_is_a_validation_error(aws, principal):
-    seed_org(aws, accounts=1, profile="none", features=BOTH)
+    aws.seed(accounts=1, profile="none", features=BOTH)
     code, status = client_error(assume_root_raw, aws, principal)[:2]
     assert (code, status) == ("ValidationError", 400)
 
@@ -174,18 +159,18 @@ def test_bad_target_principal_is_a_validation_error(aws, principal):
 # who may be a target ------------------------------------------------------------------
 
 def test_management_account_is_not_a_target(aws):
-    seed_org(aws, accounts=1, profile="none", features=BOTH)
+    aws.seed(accounts=1, profile="none", features=BOTH)
     for principal in (MANAGEMENT, f"arn:aws:iam::{MANAGEMENT}:root"):
         assert client_error(assume_root_raw, aws, principal)[:2] == ("AccessDenied", 403)
 
 
 def test_non_member_is_not_a_target(aws):
-    seed_org(aws, accounts=2, profile="none", features=BOTH)
+    aws.seed(accounts=2, profile="none", features=BOTH)
     assert client_error(assume_root_raw, aws, "999999999999")[:2] == ("AccessDenied", 403)
 
 
 def test_suspended_member_is_not_a_target(aws):
-    truth = seed_org(aws, accounts=7, profile="mixed", features=BOTH)
+    truth = aws.seed(accounts=7, profile="mixed", features=BOTH)
     suspended = [account["id"] for account in truth["accounts"] if account["state"] == "SUSPENDED"]
     assert suspended
     for policy in REQUIRED_FEATURE:
@@ -193,7 +178,7 @@ def test_suspended_member_is_not_a_target(aws):
 
 
 def test_closed_account_is_not_a_target(aws):
-    truth = seed_org(aws, accounts=3, profile="none", features=BOTH)
+    truth = aws.seed(accounts=3, profile="none", features=BOTH)
     target = truth["accounts"][1]["id"]
     assert identity(aws, aws.assume_root(target, "IAMAuditRootUserCredentials"))["Account"] == target
     aws.client("organizations").close_account(AccountId=target)
@@ -201,7 +186,7 @@ def test_closed_account_is_not_a_target(aws):
 
 
 def test_removed_account_is_not_a_target(aws):
-    truth = seed_org(aws, accounts=3, profile="none", features=BOTH)
+    truth = aws.seed(accounts=3, profile="none", features=BOTH)
     target = truth["accounts"][1]["id"]
     aws.assume_root(target, "IAMAuditRootUserCredentials")
     aws.client("organizations").remove_account_from_organization(AccountId=target)
@@ -210,7 +195,7 @@ def test_removed_account_is_not_a_target(aws):
 
 def test_removed_account_is_not_a_target_after_a_new_account_joins(aws):
     """Regression: the account index used to be rebuilt only when the number of accounts changed."""
-    truth = seed_org(aws, accounts=3, profile="none", features=BOTH)
+    truth = aws.seed(accounts=3, profile="none", features=BOTH)
     target = truth["accounts"][1]["id"]
     aws.assume_root(target, "IAMAuditRootUserCredentials")
     org = aws.client("organizations")
@@ -222,16 +207,16 @@ def test_removed_account_is_not_a_target_after_a_new_account_joins(aws):
 # who may call it ----------------------------------------------------------------------
 
 def test_plain_member_cannot_call(aws):
-    truth = seed_org(aws, accounts=3, profile="none", features=BOTH)
-    caller = member_credentials(aws, truth["accounts"][0]["id"])
+    truth = aws.seed(accounts=3, profile="none", features=BOTH)
+    caller = aws.member_credentials(truth["accounts"][0]["id"])
     code, status = client_error(assume_root_raw, aws, truth["accounts"][1]["id"], credentials=caller)[:2]
     assert (code, status) == ("AccessDenied", 403)
 
 
 def test_delegated_administrator_can_call(aws):
-    truth = seed_org(aws, accounts=4, profile="full", features=BOTH, delegated_administrator=True)
+    truth = aws.seed(accounts=4, profile="full", features=BOTH, delegated_administrator=True)
     admin = truth["delegated_administrator"]
-    caller = member_credentials(aws, admin)
+    caller = aws.member_credentials(admin)
     target = next(account["id"] for account in truth["accounts"] if account["id"] != admin and account["state"] == "ACTIVE")
     for policy in REQUIRED_FEATURE:
         credentials = aws.assume_root(target, policy, credentials=caller)
@@ -242,16 +227,16 @@ def test_delegated_administrator_can_call(aws):
 
 
 def test_delegated_administrator_loses_access_when_deregistered(aws):
-    truth = seed_org(aws, accounts=3, profile="none", features=BOTH, delegated_administrator=True)
+    truth = aws.seed(accounts=3, profile="none", features=BOTH, delegated_administrator=True)
     admin = truth["delegated_administrator"]
-    caller = member_credentials(aws, admin)
+    caller = aws.member_credentials(admin)
     target = truth["accounts"][1]["id"]
     aws.client("organizations").deregister_delegated_administrator(AccountId=admin, ServicePrincipal="iam.amazonaws.com")
     assert client_error(assume_root_raw, aws, target, credentials=caller)[:2] == ("AccessDenied", 403)
 
 
 def test_root_session_cannot_call_assume_root(aws):
-    truth = seed_org(aws, accounts=3, profile="none", features=BOTH)
+    truth = aws.seed(accounts=3, profile="none", features=BOTH)
     session = aws.assume_root(truth["accounts"][0]["id"], "IAMAuditRootUserCredentials")
     for target in (truth["accounts"][1]["id"], truth["accounts"][0]["id"]):
         code, status = client_error(assume_root_raw, aws, target, credentials=session)[:2]
@@ -270,7 +255,7 @@ def test_root_user_access_key_cannot_call_assume_root(inprocess):
 
 
 def test_get_access_key_info_names_the_target(aws):
-    truth = seed_org(aws, accounts=2, profile="none", features=BOTH)
+    truth = aws.seed(accounts=2, profile="none", features=BOTH)
     target = truth["accounts"][1]["id"]
     session = aws.assume_root(target, "IAMAuditRootUserCredentials")
     info = aws.client("sts").get_access_key_info(AccessKeyId=session["aws_access_key_id"])
@@ -280,7 +265,7 @@ def test_get_access_key_info_names_the_target(aws):
 # expiry -------------------------------------------------------------------------------
 
 def test_zero_duration_session_is_expired(aws):
-    truth = seed_org(aws, accounts=1, profile="full", features=BOTH)
+    truth = aws.seed(accounts=1, profile="full", features=BOTH)
     session = aws.assume_root(truth["accounts"][0]["id"], "IAMAuditRootUserCredentials", duration=0)
     iam = aws.client("iam", session)
     for call in (iam.list_access_keys, iam.get_user, iam.get_account_summary):
@@ -288,7 +273,7 @@ def test_zero_duration_session_is_expired(aws):
 
 
 def test_expire_sessions(aws):
-    truth = seed_org(aws, accounts=3, profile="full", features=BOTH)
+    truth = aws.seed(accounts=3, profile="full", features=BOTH)
     first, second = truth["accounts"][0]["id"], truth["accounts"][1]["id"]
     audit = aws.assume_root(first, "IAMAuditRootUserCredentials")
     delete = aws.assume_root(first, "IAMDeleteRootUserCredentials")
@@ -296,12 +281,12 @@ def test_expire_sessions(aws):
     for session in (audit, delete, other):
         aws.client("iam", session).list_access_keys()
 
-    assert expire_sessions(aws, first) == 2
+    assert aws.expire_sessions(first) == 2
     for session in (audit, delete):
         assert client_error(aws.client("iam", session).list_access_keys)[:2] == ("ExpiredToken", 400)
     aws.client("iam", other).list_access_keys()
 
-    assert expire_sessions(aws) >= 1
+    assert aws.expire_sessions() >= 1
     assert client_error(aws.client("iam", other).list_access_keys)[:2] == ("ExpiredToken", 400)
     # a fresh session works again, and nothing about the root user changed
     fresh = aws.assume_root(first, "IAMAuditRootUserCredentials")

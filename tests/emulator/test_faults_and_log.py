@@ -9,7 +9,6 @@ from botocore.exceptions import ClientError
 from moto.core.base_backend import BackendDict
 
 from rootguard_emulator import faults
-from rootguard_emulator.seed import seed
 from rootguard_emulator.state import STATE
 
 RCM = "RootCredentialsManagement"
@@ -17,10 +16,6 @@ BOTH = [RCM, "RootSessions"]
 MANAGEMENT = "123456789012"
 AUDIT = "IAMAuditRootUserCredentials"
 NO_RETRIES = {"retries": {"total_max_attempts": 1}}
-
-
-def seed_org(aws, **options):
-    return aws.control.seed(**options) if aws.endpoint else seed(**options)
 
 
 def add_fault(aws, **rule) -> dict:
@@ -91,7 +86,7 @@ def test_throttling_without_retries_reaches_the_caller(aws):
 
 
 def test_every_nth(aws):
-    seed_org(aws, accounts=2, profile="none")
+    aws.seed(accounts=2, profile="none")
     add_fault(aws, kind="throttle", service="organizations", action="ListAccounts", every_nth=3)
     org = aws.client("organizations", **NO_RETRIES)
     outcomes = []
@@ -107,7 +102,7 @@ def test_every_nth(aws):
 
 
 def test_faults_match_the_subject_account(aws):
-    truth = seed_org(aws, accounts=3, profile="full", features=BOTH)
+    truth = aws.seed(accounts=3, profile="full", features=BOTH)
     first, second = truth["accounts"][0]["id"], truth["accounts"][1]["id"]
     sts = aws.client("sts", **NO_RETRIES)
 
@@ -155,7 +150,7 @@ def test_rate_is_deterministic_for_a_seed(aws):
 
 
 def test_organizations_throttling(aws):
-    seed_org(aws, accounts=2, profile="none")
+    aws.seed(accounts=2, profile="none")
     add_fault(aws, kind="throttle", service="organizations", times=1)
     org = aws.client("organizations", **NO_RETRIES)
     code, status = client_error(org.list_accounts)[:2]
@@ -185,7 +180,7 @@ def test_s3_slow_down(aws):
     ],
 )
 def test_throttling_codes(aws, service, operation, code):
-    seed_org(aws, accounts=1, profile="none")
+    aws.seed(accounts=1, profile="none")
     add_fault(aws, kind="throttle", service=service, times=1)
     client = aws.client(service, **NO_RETRIES)
     assert client_error(getattr(client, operation))[:2] == (code, 400)
@@ -196,7 +191,7 @@ def test_throttling_codes(aws, service, operation, code):
 
 
 def test_principal_filter(aws):
-    truth = seed_org(aws, accounts=2, profile="full", features=BOTH)
+    truth = aws.seed(accounts=2, profile="full", features=BOTH)
     member = truth["accounts"][0]["id"]
     add_fault(aws, kind="throttle", service="iam", principal="non-root")
     add_fault(aws, kind="server_error", service="iam", principal="root", account=member, times=1)
@@ -219,7 +214,7 @@ def test_principal_filter(aws):
     ],
 )
 def test_server_errors(aws, service, operation, code):
-    seed_org(aws, accounts=1, profile="none")
+    aws.seed(accounts=1, profile="none")
     add_fault(aws, kind="server_error", service=service, times=1)
     client = aws.client(service, **NO_RETRIES)
     assert client_error(getattr(client, operation))[:2] == (code, 500)
@@ -238,7 +233,7 @@ def test_fault_kinds_are_validated(inprocess):
 # SCP denials -----------------------------------------------------------------------------
 
 def test_scp_deny_for_three_accounts(aws):
-    truth = seed_org(aws, accounts=6, profile="full", features=BOTH)
+    truth = aws.seed(accounts=6, profile="full", features=BOTH)
     accounts = [account["id"] for account in truth["accounts"]]
     denied, allowed = accounts[:3], accounts[3:]
     for account in denied:
@@ -287,7 +282,7 @@ def test_clearing_faults(aws):
 # the request log -------------------------------------------------------------------------
 
 def test_request_log_counts(aws):
-    truth = seed_org(aws, accounts=3, profile="full", features=BOTH)
+    truth = aws.seed(accounts=3, profile="full", features=BOTH)
     member = truth["accounts"][0]["id"]
     clear_requests(aws)
     assert request_log(aws)["count"] == 0
@@ -324,7 +319,7 @@ def test_request_log_counts(aws):
 
 
 def test_rejected_requests_are_logged(aws):
-    truth = seed_org(aws, accounts=2, profile="none", features=BOTH)
+    truth = aws.seed(accounts=2, profile="none", features=BOTH)
     clear_requests(aws)
     add_fault(aws, kind="throttle", service="iam", action="ListUsers", times=1)
     iam = aws.client("iam", **NO_RETRIES)
@@ -338,7 +333,7 @@ def test_rejected_requests_are_logged(aws):
 
 
 def test_check_mode_like_reads_write_nothing(aws):
-    truth = seed_org(aws, accounts=5, profile="mixed", features=BOTH)
+    truth = aws.seed(accounts=5, profile="mixed", features=BOTH)
     clear_requests(aws)
     org = aws.client("organizations")
     accounts = [a for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
@@ -365,7 +360,7 @@ def test_check_mode_like_reads_write_nothing(aws):
 
 
 def test_reset_clears_everything(aws):
-    truth = seed_org(aws, accounts=2, profile="full", features=BOTH)
+    truth = aws.seed(accounts=2, profile="full", features=BOTH)
     session = aws.assume_root(truth["accounts"][0]["id"], AUDIT)
     add_fault(aws, kind="throttle", service="organizations")
     assert request_log(aws)["count"] > 0

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import root_credentials
 from rootguard_emulator.control import organization_state
-from rootguard_emulator.seed import seed
 
 RCM = "RootCredentialsManagement"
 RS = "RootSessions"
@@ -19,20 +17,9 @@ DISABLE = ("disable_organizations_root_credentials_management", "disable_organiz
 ALL_OPERATIONS = ("list_organizations_features",) + ENABLE + DISABLE
 
 
-def seed_org(aws, **options):
-    return aws.control.seed(**options) if aws.endpoint else seed(**options)
-
-
 def enabled_features(aws) -> list[str]:
     state = aws.control.organization() if aws.endpoint else organization_state(MANAGEMENT)
     return state["enabled_features"]
-
-
-def member_credentials(aws, account_id: str) -> dict:
-    response = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="emulator-tests"
-    )
-    return root_credentials(response["Credentials"])
 
 
 def assert_error(iam, operation: str, code: str) -> None:
@@ -45,7 +32,7 @@ def assert_error(iam, operation: str, code: str) -> None:
 
 
 def test_enable_and_disable_return_the_resulting_set(aws):
-    truth = seed_org(aws, accounts=2, profile="none", trusted_access=True)
+    truth = aws.seed(accounts=2, profile="none", trusted_access=True)
     iam = aws.client("iam")
 
     listed = iam.list_organizations_features()
@@ -69,7 +56,7 @@ def test_enable_and_disable_return_the_resulting_set(aws):
 
 
 def test_enable_and_disable_are_idempotent(aws):
-    seed_org(aws, accounts=1, profile="none", trusted_access=True)
+    aws.seed(accounts=1, profile="none", trusted_access=True)
     iam = aws.client("iam")
     for operation in ENABLE:
         first = getattr(iam, operation)()["EnabledFeatures"]
@@ -90,7 +77,7 @@ def test_no_organization(aws):
 
 
 def test_consolidated_billing(aws):
-    seed_org(aws, accounts=1, profile="none", feature_set="CONSOLIDATED_BILLING")
+    aws.seed(accounts=1, profile="none", feature_set="CONSOLIDATED_BILLING")
     iam = aws.client("iam")
     for operation in ALL_OPERATIONS:
         assert_error(iam, operation, "OrganizationNotInAllFeaturesModeException")
@@ -98,7 +85,7 @@ def test_consolidated_billing(aws):
 
 
 def test_trusted_access_missing(aws):
-    seed_org(aws, accounts=1, profile="none")
+    aws.seed(accounts=1, profile="none")
     iam = aws.client("iam")
     for operation in ALL_OPERATIONS:
         assert_error(iam, operation, "ServiceAccessNotEnabledException")
@@ -106,8 +93,8 @@ def test_trusted_access_missing(aws):
 
 
 def test_plain_member_account(aws):
-    truth = seed_org(aws, accounts=3, profile="none", features=[RCM])
-    iam = aws.client("iam", member_credentials(aws, truth["accounts"][1]["id"]))
+    truth = aws.seed(accounts=3, profile="none", features=[RCM])
+    iam = aws.client("iam", aws.member_credentials(truth["accounts"][1]["id"]))
     for operation in ALL_OPERATIONS:
         assert_error(iam, operation, "AccountNotManagementOrDelegatedAdministratorException")
     assert enabled_features(aws) == [RCM]
@@ -115,14 +102,14 @@ def test_plain_member_account(aws):
 
 def test_member_of_an_organization_without_trusted_access(aws):
     """Precedence (aws-api.md section 10): ServiceAccessNotEnabled before AccountNotManagementOrDelegatedAdministrator."""
-    truth = seed_org(aws, accounts=2, profile="none")
-    iam = aws.client("iam", member_credentials(aws, truth["accounts"][0]["id"]))
+    truth = aws.seed(accounts=2, profile="none")
+    iam = aws.client("iam", aws.member_credentials(truth["accounts"][0]["id"]))
     assert_error(iam, "list_organizations_features", "ServiceAccessNotEnabledException")
 
 
 def test_delegated_administrator_may_list_and_disable_but_not_enable(aws):
-    truth = seed_org(aws, accounts=3, profile="none", features=[RCM, RS], delegated_administrator=True)
-    iam = aws.client("iam", member_credentials(aws, truth["delegated_administrator"]))
+    truth = aws.seed(accounts=3, profile="none", features=[RCM, RS], delegated_administrator=True)
+    iam = aws.client("iam", aws.member_credentials(truth["delegated_administrator"]))
 
     listed = iam.list_organizations_features()
     assert listed["OrganizationId"] == truth["organization_id"]
@@ -138,7 +125,7 @@ def test_delegated_administrator_may_list_and_disable_but_not_enable(aws):
 
 
 def test_disabling_trusted_access_turns_the_features_off(aws):
-    truth = seed_org(aws, accounts=2, profile="none", features=[RCM, RS])
+    truth = aws.seed(accounts=2, profile="none", features=[RCM, RS])
     aws.client("organizations").disable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
     iam = aws.client("iam")
     for operation in ALL_OPERATIONS:
@@ -149,12 +136,12 @@ def test_disabling_trusted_access_turns_the_features_off(aws):
 
 
 def test_delegated_administrator_for_another_service_is_not_an_iam_administrator(aws):
-    truth = seed_org(aws, accounts=3, profile="none", features=[RCM, RS])
+    truth = aws.seed(accounts=3, profile="none", features=[RCM, RS])
     admin = truth["accounts"][0]["id"]
     org = aws.client("organizations")
     org.enable_aws_service_access(ServicePrincipal="ssm.amazonaws.com")
     org.register_delegated_administrator(AccountId=admin, ServicePrincipal="ssm.amazonaws.com")
-    credentials = member_credentials(aws, admin)
+    credentials = aws.member_credentials(admin)
     iam = aws.client("iam", credentials)
     for operation in ALL_OPERATIONS:
         assert_error(iam, operation, "AccountNotManagementOrDelegatedAdministratorException")

@@ -8,24 +8,12 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import root_credentials
 from rootguard_emulator.policies import denies_everyone
 from rootguard_emulator.rootuser import root_user
 from rootguard_emulator.seed import seed
 
 BOTH = ["RootCredentialsManagement", "RootSessions"]
 MANAGEMENT = "123456789012"
-
-
-def seed_org(aws, **options):
-    return aws.control.seed(**options) if aws.endpoint else seed(**options)
-
-
-def member_credentials(aws, account_id: str) -> dict:
-    response = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="emulator-tests"
-    )
-    return root_credentials(response["Credentials"])
 
 
 def client_error(call, *args, **kwargs) -> tuple[str, int]:
@@ -47,7 +35,7 @@ def resource(truth: dict, kind: str, is_locked: bool) -> tuple[str, dict]:
 
 @pytest.fixture(name="org")
 def org_fixture(aws):
-    return aws, seed_org(aws, accounts=10, profile="mixed", features=BOTH)
+    return aws, aws.seed(accounts=10, profile="mixed", features=BOTH)
 
 
 # buckets ---------------------------------------------------------------------------------
@@ -66,7 +54,7 @@ def bucket_policy_calls(s3, bucket: str):
 def test_locked_bucket_denies_everyone_but_root(org, who):
     aws, truth = org
     account, bucket = resource(truth, "buckets", True)
-    credentials = None if who == "management" else member_credentials(aws, account)
+    credentials = None if who == "management" else aws.member_credentials(account)
     s3 = aws.client("s3", credentials)
     for call, kwargs in bucket_policy_calls(s3, bucket["name"]):
         assert client_error(call, **kwargs) == ("AccessDenied", 403), call
@@ -79,7 +67,7 @@ def test_unlock_session_recovers_a_locked_bucket(org):
     account, bucket = resource(truth, "buckets", True)
     name = bucket["name"]
     unlock = aws.client("s3", aws.assume_root(account, "S3UnlockBucketPolicy"))
-    role = aws.client("s3", member_credentials(aws, account))
+    role = aws.client("s3", aws.member_credentials(account))
 
     assert unlock.get_bucket_policy(Bucket=name)["Policy"] == bucket["policy"]
     replacement = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -101,7 +89,7 @@ def test_unlock_session_recovers_a_locked_bucket(org):
 def test_ordinary_bucket_policy_does_not_lock(org):
     aws, truth = org
     account, bucket = resource(truth, "buckets", False)
-    role = aws.client("s3", member_credentials(aws, account))
+    role = aws.client("s3", aws.member_credentials(account))
     assert role.get_bucket_policy(Bucket=bucket["name"])["Policy"] == bucket["policy"]
     role.put_bucket_policy(Bucket=bucket["name"], Policy=bucket["policy"])
     role.delete_bucket_policy(Bucket=bucket["name"])
@@ -111,7 +99,7 @@ def test_ordinary_bucket_policy_does_not_lock(org):
 def test_locked_bucket_does_not_affect_other_buckets(org):
     aws, truth = org
     account = resource(truth, "buckets", True)[0]
-    role = aws.client("s3", member_credentials(aws, account))
+    role = aws.client("s3", aws.member_credentials(account))
     role.create_bucket(Bucket=f"free-{account}")
     policy = json.dumps({"Version": "2012-10-17", "Statement": []})
     role.put_bucket_policy(Bucket=f"free-{account}", Policy=policy)
@@ -141,7 +129,7 @@ def test_other_accounts_root_user_access_key_is_locked_out(inprocess):
 def test_locked_queue_denies_the_member_role(org):
     aws, truth = org
     account, queue = resource(truth, "queues", True)
-    role = aws.client("sqs", member_credentials(aws, account))
+    role = aws.client("sqs", aws.member_credentials(account))
     url = role.get_queue_url(QueueName=queue["name"])["QueueUrl"]
     assert client_error(role.get_queue_attributes, QueueUrl=url, AttributeNames=["Policy"]) == ("AccessDenied", 403)
     assert client_error(role.set_queue_attributes, QueueUrl=url, Attributes={"Policy": ""}) == ("AccessDenied", 403)
@@ -156,7 +144,7 @@ def test_locked_queue_denies_other_accounts(org, who):
     unlock = aws.client("sqs", aws.assume_root(account, "SQSUnlockQueuePolicy"))
     url = unlock.get_queue_url(QueueName=queue["name"])["QueueUrl"]
     other = next(a["id"] for a in truth["accounts"] if a["state"] == "ACTIVE" and a["id"] != account)
-    sqs = aws.client("sqs", None if who == "management" else member_credentials(aws, other))
+    sqs = aws.client("sqs", None if who == "management" else aws.member_credentials(other))
     assert client_error(sqs.get_queue_attributes, QueueUrl=url, AttributeNames=["Policy"]) == ("AccessDenied", 403)
     assert client_error(sqs.set_queue_attributes, QueueUrl=url, Attributes={"Policy": ""}) == ("AccessDenied", 403)
     assert unlock.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"] == queue["policy"]
@@ -167,7 +155,7 @@ def test_root_user_access_keys_and_locked_queues(inprocess):
     truth = seed(accounts=10, profile="mixed", features=BOTH)
     owner, queue = resource(truth, "queues", True)
     other = next(a["id"] for a in truth["accounts"] if a["state"] == "ACTIVE" and a["id"] != owner)
-    url = inprocess.client("sqs", member_credentials(inprocess, owner)).get_queue_url(QueueName=queue["name"])["QueueUrl"]
+    url = inprocess.client("sqs", inprocess.member_credentials(owner)).get_queue_url(QueueName=queue["name"])["QueueUrl"]
     for account, allowed in ((owner, True), (other, False)):
         key = root_user(account).add_access_key()
         sqs = inprocess.client("sqs", {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret_access_key})
@@ -188,7 +176,7 @@ def test_unlock_session_removes_a_queue_policy(org):
     unlock.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
     for names in (["Policy"], ["All"]):
         assert "Policy" not in unlock.get_queue_attributes(QueueUrl=url, AttributeNames=names).get("Attributes", {})
-    role = aws.client("sqs", member_credentials(aws, account))
+    role = aws.client("sqs", aws.member_credentials(account))
     attributes = role.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert "Policy" not in attributes
     assert attributes["QueueArn"] == queue["arn"]
@@ -205,7 +193,7 @@ def test_setting_another_attribute_keeps_the_policy(org):
     assert attributes["Policy"] == queue["policy"]
 
     # the same for an ordinary queue managed by the member's role
-    role = aws.client("sqs", member_credentials(aws, account))
+    role = aws.client("sqs", aws.member_credentials(account))
     policy = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}, "Action": "sqs:SendMessage", "Resource": "*"}]})
     own = role.create_queue(QueueName="ordinary", Attributes={"Policy": policy})["QueueUrl"]
@@ -289,7 +277,7 @@ def test_json_that_is_not_an_object_does_not_lock(document):
 
 def test_bucket_with_a_non_object_policy_stays_usable(aws):
     """Regression: moto stores such a policy; every later bucket call used to crash (HTTP 500 over HTTP)."""
-    seed_org(aws, accounts=1, profile="none")
+    aws.seed(accounts=1, profile="none")
     s3 = aws.client("s3", retries={"total_max_attempts": 1})
     s3.create_bucket(Bucket="odd-policy")
     s3.put_bucket_policy(Bucket="odd-policy", Policy="[]")

@@ -10,7 +10,7 @@ from moto.core.base_backend import BackendDict
 from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
 
-from conftest import Aws, root_credentials
+from conftest import Aws
 from rootguard_emulator import install
 from rootguard_emulator.control import account_state, organization_state
 from rootguard_emulator.rootuser import root_user
@@ -18,10 +18,6 @@ from rootguard_emulator.seed import seed
 
 IAM = "iam.amazonaws.com"
 MANAGEMENT = "123456789012"
-
-
-def seed_org(aws, **options):
-    return aws.control.seed(**options) if aws.endpoint else seed(**options)
 
 
 def organization(aws) -> dict:
@@ -33,14 +29,6 @@ def reset(aws) -> None:
         aws.control.reset()
     else:
         BackendDict.reset()
-
-
-def member_credentials(aws, account_id: str) -> dict:
-    """Credentials of the member's OrganizationAccountAccessRole, assumed with management credentials."""
-    response = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="emulator-tests"
-    )
-    return root_credentials(response["Credentials"])
 
 
 def iam_user_credentials(account_id: str) -> dict:
@@ -64,7 +52,7 @@ def register_error(org, account_id: str) -> tuple[str, str | None]:
 # trusted access and delegated administrator ----------------------------------------
 
 def test_iam_is_accepted_for_trusted_access_and_delegated_administrator(aws):
-    truth = seed_org(aws, accounts=3, profile="none")
+    truth = aws.seed(accounts=3, profile="none")
     member = truth["accounts"][1]["id"]
     org = aws.client("organizations")
 
@@ -86,14 +74,14 @@ def test_iam_is_accepted_for_trusted_access_and_delegated_administrator(aws):
 
 
 def test_register_management_account_is_a_constraint_violation(aws):
-    seed_org(aws, accounts=2, profile="none", trusted_access=True)
+    aws.seed(accounts=2, profile="none", trusted_access=True)
     code, reason = register_error(aws.client("organizations"), MANAGEMENT)
     assert (code, reason) == ("ConstraintViolationException", "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR")
     assert organization(aws)["delegated_administrators"] == {}
 
 
 def test_register_suspended_account_is_a_constraint_violation(aws):
-    truth = seed_org(aws, accounts=6, profile="mixed", trusted_access=True)
+    truth = aws.seed(accounts=6, profile="mixed", trusted_access=True)
     suspended = [account["id"] for account in truth["accounts"] if account["state"] == "SUSPENDED"]
     assert suspended
     code, reason = register_error(aws.client("organizations"), suspended[0])
@@ -102,20 +90,20 @@ def test_register_suspended_account_is_a_constraint_violation(aws):
 
 
 def test_register_before_trusted_access_is_a_constraint_violation(aws):
-    truth = seed_org(aws, accounts=2, profile="none")
+    truth = aws.seed(accounts=2, profile="none")
     code, reason = register_error(aws.client("organizations"), truth["accounts"][0]["id"])
     assert (code, reason) == ("ConstraintViolationException", "SERVICE_ACCESS_NOT_ENABLED")
     assert organization(aws)["delegated_administrators"] == {}
 
 
 def test_register_unknown_account(aws):
-    seed_org(aws, accounts=2, profile="none", trusted_access=True)
+    aws.seed(accounts=2, profile="none", trusted_access=True)
     code = register_error(aws.client("organizations"), "999999999999")[0]
     assert code == "AccountNotFoundException"
 
 
 def test_register_twice(aws):
-    truth = seed_org(aws, accounts=2, profile="none", trusted_access=True)
+    truth = aws.seed(accounts=2, profile="none", trusted_access=True)
     member = truth["accounts"][0]["id"]
     org = aws.client("organizations")
     org.register_delegated_administrator(AccountId=member, ServicePrincipal=IAM)
@@ -125,7 +113,7 @@ def test_register_twice(aws):
 
 
 def test_second_iam_delegated_administrator_exceeds_the_limit(aws):
-    truth = seed_org(aws, accounts=4, profile="none", delegated_administrator=True)
+    truth = aws.seed(accounts=4, profile="none", delegated_administrator=True)
     admin = truth["delegated_administrator"]
     other = next(account for account in active_members(truth) if account != admin)
     code, reason = register_error(aws.client("organizations"), other)
@@ -134,7 +122,7 @@ def test_second_iam_delegated_administrator_exceeds_the_limit(aws):
 
 
 def test_deregister_rules(aws):
-    truth = seed_org(aws, accounts=3, profile="none", delegated_administrator=True)
+    truth = aws.seed(accounts=3, profile="none", delegated_administrator=True)
     admin = truth["delegated_administrator"]
     other = next(account for account in active_members(truth) if account != admin)
     org = aws.client("organizations")
@@ -148,7 +136,7 @@ def test_deregister_rules(aws):
 
 
 def test_consolidated_billing_rejects_trusted_access(aws):
-    truth = seed_org(aws, accounts=2, profile="none", feature_set="CONSOLIDATED_BILLING")
+    truth = aws.seed(accounts=2, profile="none", feature_set="CONSOLIDATED_BILLING")
     org = aws.client("organizations")
     assert org.describe_organization()["Organization"]["FeatureSet"] == "CONSOLIDATED_BILLING"
     with pytest.raises(ClientError) as excinfo:
@@ -165,7 +153,7 @@ def test_consolidated_billing_rejects_trusted_access(aws):
 # the organization's shape ----------------------------------------------------------
 
 def test_nested_organizational_units(aws):
-    truth = seed_org(aws, accounts=12, profile="none")
+    truth = aws.seed(accounts=12, profile="none")
     org = aws.client("organizations")
     root_id = org.list_roots()["Roots"][0]["Id"]
     assert root_id == truth["root_id"]
@@ -202,7 +190,7 @@ def test_nested_organizational_units(aws):
 
 
 def test_list_accounts_pagination(aws):
-    truth = seed_org(aws, accounts=30, profile="none")
+    truth = aws.seed(accounts=30, profile="none")
     expected = {account["id"] for account in truth["accounts"]} | {MANAGEMENT}
     org = aws.client("organizations")
 
@@ -232,14 +220,14 @@ def test_list_accounts_pagination(aws):
 
 
 def test_max_results_above_20_is_invalid(aws):
-    seed_org(aws, accounts=25, profile="none")
+    aws.seed(accounts=25, profile="none")
     with pytest.raises(ClientError) as excinfo:
         aws.client("organizations").list_accounts(MaxResults=21)
     assert excinfo.value.response["Error"]["Code"] == "InvalidInputException"
 
 
 def test_invalid_next_token(aws):
-    seed_org(aws, accounts=2, profile="none")
+    aws.seed(accounts=2, profile="none")
     with pytest.raises(ClientError) as excinfo:
         aws.client("organizations").list_accounts(NextToken="not-a-token")
     assert excinfo.value.response["Error"]["Code"] == "InvalidInputException"
@@ -247,7 +235,7 @@ def test_invalid_next_token(aws):
 
 
 def test_account_state_oracle(aws):
-    truth = seed_org(aws, accounts=7, profile="mixed")
+    truth = aws.seed(accounts=7, profile="mixed")
     org = aws.client("organizations")
     for index in (0, 5):
         account = truth["accounts"][index]
@@ -263,8 +251,8 @@ def test_account_state_oracle(aws):
 # who may read it -----------------------------------------------------------------
 
 def test_member_account_is_denied_listing_but_may_describe(aws):
-    truth = seed_org(aws, accounts=3, profile="none", trusted_access=True)
-    org = aws.client("organizations", member_credentials(aws, truth["accounts"][1]["id"]))
+    truth = aws.seed(accounts=3, profile="none", trusted_access=True)
+    org = aws.client("organizations", aws.member_credentials(truth["accounts"][1]["id"]))
     for call, kwargs in (
         (org.list_accounts, {}),
         (org.list_roots, {}),
@@ -282,9 +270,9 @@ def test_member_account_is_denied_listing_but_may_describe(aws):
 
 
 def test_delegated_administrator_lists_every_account(aws):
-    truth = seed_org(aws, accounts=8, profile="mixed", delegated_administrator=True)
+    truth = aws.seed(accounts=8, profile="mixed", delegated_administrator=True)
     admin = truth["delegated_administrator"]
-    org = aws.client("organizations", member_credentials(aws, admin))
+    org = aws.client("organizations", aws.member_credentials(admin))
     listed = [account for page in org.get_paginator("list_accounts").paginate() for account in page["Accounts"]]
     assert sorted(account["Id"] for account in listed) == sorted([account["id"] for account in truth["accounts"]] + [MANAGEMENT])
     states = {account["Id"]: account["State"] for account in listed}
@@ -325,7 +313,7 @@ def assert_no_stale_membership(aws, member: str) -> None:
 
 
 def test_reset_forgets_the_organization(aws):
-    truth = seed_org(aws, accounts=3, profile="none", delegated_administrator=True)
+    truth = aws.seed(accounts=3, profile="none", delegated_administrator=True)
     member = truth["accounts"][1]["id"]
     assert organizations_backends.master_accounts.get(member) == (MANAGEMENT, "aws")
     reset(aws)

@@ -19,10 +19,6 @@ CREATE = "IAMCreateRootUserPassword"
 SUMMARY_KEYS = ("AccountMFAEnabled", "AccountAccessKeysPresent", "AccountSigningCertificatesPresent", "AccountPasswordPresent")
 
 
-def seed_org(aws, **options):
-    return aws.control.seed(**options) if aws.endpoint else seed(**options)
-
-
 def root_state(aws, account_id: str) -> dict:
     return aws.control.root_user(account_id) if aws.endpoint else root_user(account_id).describe()
 
@@ -84,7 +80,7 @@ def normalized(described: dict) -> dict:
 @pytest.fixture(name="full")
 def full_fixture(aws):
     """An organization whose members have every kind of root credential; yields (aws, account id, truth)."""
-    truth = seed_org(aws, accounts=3, profile="full", features=[RCM])
+    truth = aws.seed(accounts=3, profile="full", features=[RCM])
     return aws, truth["accounts"][1]["id"], truth["accounts"][1]
 
 
@@ -143,7 +139,7 @@ def test_full_root_user_mfa_devices(full):
 
 
 def test_get_login_profile_when_absent(aws):
-    truth = seed_org(aws, accounts=1, profile="none", features=[RCM])
+    truth = aws.seed(accounts=1, profile="none", features=[RCM])
     iam = session(aws, truth["accounts"][0]["id"], AUDIT)
     assert client_error(iam.get_login_profile) == ("NoSuchEntity", 404)
     assert iam.list_access_keys()["AccessKeyMetadata"] == []
@@ -255,7 +251,7 @@ def test_delete_login_profile(full):
 # a create-password session -------------------------------------------------------------
 
 def test_create_login_profile(aws):
-    truth = seed_org(aws, accounts=2, profile="none", features=[RCM])
+    truth = aws.seed(accounts=2, profile="none", features=[RCM])
     account = truth["accounts"][0]["id"]
     iam = session(aws, account, CREATE)
     created = iam.create_login_profile()["LoginProfile"]
@@ -268,7 +264,7 @@ def test_create_login_profile(aws):
 
 
 def test_create_login_profile_with_a_password_is_rejected(aws):
-    truth = seed_org(aws, accounts=1, profile="none", features=[RCM])
+    truth = aws.seed(accounts=1, profile="none", features=[RCM])
     account = truth["accounts"][0]["id"]
     iam = session(aws, account, CREATE)
     code, status = client_error(iam.create_login_profile, Password="Correct-Horse-1")
@@ -295,7 +291,7 @@ def test_root_user_limits(inprocess):
 
 @pytest.mark.parametrize("profile", ["none", "password", "full"])
 def test_uniform_profiles_match_the_seeded_truth(aws, profile):
-    truth = seed_org(aws, accounts=5, profile=profile, features=[RCM])
+    truth = aws.seed(accounts=5, profile=profile, features=[RCM])
     assert truth["profile"] == profile
     for account in truth["accounts"]:
         assert account["credentials"] == profile
@@ -307,7 +303,7 @@ def test_uniform_profiles_match_the_seeded_truth(aws, profile):
 
 
 def test_mixed_profile_matches_the_seeded_truth(aws):
-    truth = seed_org(aws, accounts=10, profile="mixed", features=BOTH)
+    truth = aws.seed(accounts=10, profile="mixed", features=BOTH)
     organizations = aws.client("organizations")
     states = {
         account["Id"]: account["State"]

@@ -8,11 +8,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import root_credentials
 from rootguard_emulator.auth import ROOT_RESOURCE_ACTIONS
 from rootguard_emulator.policies import TASK_POLICY_FEATURE, allowed_actions
 from rootguard_emulator.rootuser import root_user
-from rootguard_emulator.seed import seed
 
 BOTH = ["RootCredentialsManagement", "RootSessions"]
 SESSION_POLICY_DENIAL = "with an explicit deny in a session policy"
@@ -48,19 +46,8 @@ SPEC_FEATURE = {
 }
 
 
-def seed_org(aws, **options):
-    return aws.control.seed(**options) if aws.endpoint else seed(**options)
-
-
 def root_state(aws, account_id: str) -> dict:
     return aws.control.root_user(account_id) if aws.endpoint else root_user(account_id).describe()
-
-
-def member_credentials(aws, account_id: str) -> dict:
-    response = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="emulator-tests"
-    )
-    return root_credentials(response["Credentials"])
 
 
 def client_error(call, *args, **kwargs) -> tuple[str, int, str]:
@@ -91,7 +78,7 @@ def locked(truth: dict, kind: str) -> tuple[str, dict]:
 @pytest.fixture(name="org")
 def org_fixture(aws):
     """A mixed organization with both features; yields (aws, truth)."""
-    return aws, seed_org(aws, accounts=10, profile="mixed", features=BOTH)
+    return aws, aws.seed(accounts=10, profile="mixed", features=BOTH)
 
 
 # every allowed action works --------------------------------------------------------
@@ -258,7 +245,7 @@ def test_organizations_is_denied_to_every_root_session(org, policy):
 
 def make_iam_user(aws, account_id: str) -> tuple[dict, str]:
     """An IAM user 'alice' with a password and an access key, made by the member's admin role."""
-    admin = member_credentials(aws, account_id)
+    admin = aws.member_credentials(account_id)
     iam = aws.client("iam", admin)
     iam.create_user(UserName="alice")
     iam.create_login_profile(UserName="alice", Password="Correct-Horse-1")
@@ -297,7 +284,7 @@ def test_user_name_on_root_resource_actions_is_denied(org, policy, operation, pa
 def test_create_login_profile_for_a_user_is_denied(org):
     aws, truth = org
     account = accounts_by_credentials(truth)["none"]
-    admin = aws.client("iam", member_credentials(aws, account))
+    admin = aws.client("iam", aws.member_credentials(account))
     admin.create_user(UserName="bob")
     iam = aws.client("iam", aws.assume_root(account, "IAMCreateRootUserPassword"))
     code, status = client_error(iam.create_login_profile, UserName="bob", Password="Correct-Horse-1")[:2]
