@@ -85,14 +85,20 @@ def emulator_server():
 
 
 @pytest.fixture
-def http(emulator_server):
+def control(emulator_server):
+    """The emulator's control API, with the emulator reset before and after the test."""
+    client = EmulatorClient(emulator_server.endpoint)
+    client.reset()
+    yield client
+    client.reset()
+
+
+@pytest.fixture
+def http(emulator_server, control):
     """The emulator over HTTP on 127.0.0.1, reset before each test."""
-    control = EmulatorClient(emulator_server.endpoint)
-    control.reset()
     aws = Aws(emulator_server.endpoint)
     aws.control = control
     yield aws
-    control.reset()
 
 
 @pytest.fixture(params=["inprocess", "http"])

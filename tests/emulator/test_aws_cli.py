@@ -133,14 +133,6 @@ class Cli:
 
 
 @pytest.fixture
-def control(emulator_server):
-    client = EmulatorClient(emulator_server.endpoint)
-    client.reset()
-    yield client
-    client.reset()
-
-
-@pytest.fixture
 def cli(emulator_server, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
