@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The account-targeting options shared by every account-scoped module.
+    DOCUMENTATION = r"""
+options:
+  account_ids:
+    description:
+      - The member accounts to work on, by 12-digit account id.
+      - Quote account ids in YAML so that leading zeros are kept.
+      - An id that is not in the organization is reported in RV(skipped) with reason V(not_in_organization).
+      - Exactly one of O(account_ids), O(organizational_unit_ids) and O(all_accounts) is required.
+    type: list
+    elements: str
+  organizational_unit_ids:
+    description:
+      - The organizational units whose accounts to work on, recursively (accounts in nested OUs included).
+      - An OU id looks like V(ou-ab12-cdefgh34); the root id (V(r-ab12)) selects every account.
+      - An id that is not in the organization fails the task before any change.
+    type: list
+    elements: str
+  all_accounts:
+    description:
+      - Work on every account of the organization.
+    type: bool
+  exclude_account_ids:
+    description:
+      - Accounts to leave out, whichever selector chose them; they are reported in RV(skipped) with reason V(excluded).
+    type: list
+    elements: str
+    default: []
+  include_inactive:
+    description:
+      - Include accounts whose state is not V(ACTIVE) (such as V(SUSPENDED) or V(PENDING_CLOSURE)).
+      - When false they are reported in RV(skipped) with reason V(not_active).
+    type: bool
+    default: false
+"""

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one place that builds AWS clients.
+
+A ClientFactory holds one boto3 session for a module run.  Every client comes from it:
+the caller's clients and those made from AssumeRoot credentials, so the service models
+are loaded once and a client costs milliseconds.  Each client retries with botocore's
+standard mode (Throttling, TooManyRequestsException, 5xx and connection errors, with
+jittered exponential backoff) plus ConcurrentModificationException, which botocore does
+not retry by itself."""
+
+from __future__ import annotations
+
+import random
+import threading
+from urllib.parse import urlparse
+
+try:
+    import boto3
+    import botocore.config
+except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
+    pass
+
+from .errors import EndpointError, response_code
+
+# Attempts per call, the first included.  AssumeRoot is tightly rate limited; ten
+# attempts with backoff capped at 20 s ride out minutes of throttling.
+MAX_ATTEMPTS = 10
+MAX_BACKOFF_SECONDS = 20.0
+RETRIED_CONFLICT_CODES = ("ConcurrentModification",)
+
+# Organizations and IAM are global services signed in us-east-1; STS must be reached
+# on a Regional endpoint for AssumeRoot.  Used when no region is configured at all.
+DEFAULT_REGION = "us-east-1"
+GLOBAL_STS_HOSTS = ("sts.amazonaws.com", "sts.amazonaws.com.cn")
+
+USER_AGENT = "rootguard.aws"
+
+
+def retry_conflicts(attempts: int, response=None, **kwargs):  # pylint: disable=unused-argument
+    """A ``needs-retry`` handler: the delay before retrying a ConcurrentModificationException, or None.
+
+    botocore emits ``needs-retry`` to every handler and retries on the first delay
+    returned, so this only adds to its standard mode and changes nothing else."""
+    if response is None or attempts >= MAX_ATTEMPTS:
+        return None
+    if response_code(response[1]) not in RETRIED_CONFLICT_CODES:
+        return None
+    return random.random() * min(0.5 * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)  # nosec B311 - jitter, not crypto
+
+
+class ClientFactory:
+    """Clients for one module run, all from one boto3 session.
+
+    ``connection`` holds what amazon.aws's get_aws_connection_info() returns:
+    ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``,
+    ``profile_name``, ``verify`` and ``aws_config`` (a botocore Config or None)."""
+
+    def __init__(self, region: str | None, endpoint_url: str | None, connection: dict):
+        connection = dict(connection)
+        self.region = region or DEFAULT_REGION
+        self.endpoint_url = endpoint_url or None
+        self._profile = connection.pop("profile_name", None)
+        self._verify = connection.pop("verify", None)
+        user_config = connection.pop("aws_config", None)
+        self._credentials = {key: value for key, value in connection.items() if value}
+        config = botocore.config.Config(
+            user_agent_extra=USER_AGENT,
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        )
+        self._config = config.merge(user_config) if user_config is not None else config
+        self._lock = threading.Lock()
+        self._session = None
+
+    @classmethod
+    def from_module(cls, module) -> "ClientFactory":
+        """The factory for an AnsibleAWSModule's connection options."""
+        from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
+
+        region, endpoint_url, connection = get_aws_connection_info(module)
+        return cls(region, endpoint_url, connection)
+
+    @property
+    def session(self):
+        with self._lock:
+            if self._session is None:
+                self._session = boto3.session.Session(profile_name=self._profile)
+                # AssumeRoot is not served by the global STS endpoint, whatever
+                # AWS_STS_REGIONAL_ENDPOINTS or a shared config file says.
+                self._session._session.set_config_variable("sts_regional_endpoints", "regional")  # pylint: disable=protected-access
+            return self._session
+
+    def client(self, service: str, credentials: dict | None = None, region: str | None = None):
+        """A client for ``service``; ``credentials`` (``aws_access_key_id``, ``aws_secret_access_key``,
+        ``aws_session_token``) replace the caller's, as for a root session."""
+        session = self.session
+        with self._lock:  # boto3 sessions are not safe for concurrent client creation
+            client = session.client(
+                service,
+                region_name=region or self.region,
+                endpoint_url=self.endpoint_url,
+                verify=self._verify,
+                config=self._config,
+                **(credentials if credentials is not None else self._credentials),
+            )
+        client.meta.events.register(f"needs-retry.{client.meta.service_model.service_id.hyphenize()}", retry_conflicts)
+        return client
+
+    def sts_client(self, credentials: dict | None = None):
+        """An STS client on a Regional endpoint, or EndpointError before any call."""
+        client = self.client("sts", credentials)
+        host = urlparse(client.meta.endpoint_url).hostname or ""
+        if host in GLOBAL_STS_HOSTS:
+            raise EndpointError(
+                f"The STS endpoint {client.meta.endpoint_url} is the global one, which does not serve AssumeRoot. "
+                "Set region to a Regional name such as us-east-1 (not aws-global), and do not point endpoint_url "
+                "at sts.amazonaws.com."
+            )
+        return client
