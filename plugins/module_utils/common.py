@@ -30,7 +30,8 @@ def failures(module):
     try:
         yield
     except RootGuardError as error:
-        module.fail_json(msg=error.message, **{key: value for key, value in error.as_dict().items() if key != "message"})
+        details = {key: value for key, value in error.as_dict().items() if key != "message" and value is not None}
+        module.fail_json(msg=error.message, **details)
 
 
 def exit_with(module, result: dict) -> None:

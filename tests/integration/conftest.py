@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 
+import boto3
 import pytest
 
 from rootguard_emulator.client import EmulatorClient
@@ -42,6 +43,25 @@ def control(emulator):
     client.reset()
     yield client
     client.reset()
+
+
+@pytest.fixture
+def caller_env(emulator):
+    """Environment that makes a playbook call as an administrator inside ``account_id``
+    (credentials of its OrganizationAccountAccessRole), not as the management account."""
+
+    def env_for(account_id: str) -> dict:
+        sts = boto3.client("sts", endpoint_url=emulator.endpoint, region_name=REGION,
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+                                      RoleSessionName="integration-tests")["Credentials"]
+        return {
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+        }
+
+    return env_for
 
 
 @pytest.fixture
