@@ -13,7 +13,7 @@ options:
     description:
       - The member accounts to work on, by 12-digit account id.
       - Quote account ids in YAML so that leading zeros are kept.
-      - An id that is not in the organization is reported in RV(skipped) with reason V(not_in_organization).
+      - An id that is not in the organization is reported as skipped with reason V(not_in_organization).
       - Exactly one of O(account_ids), O(organizational_unit_ids) and O(all_accounts) is required.
     type: list
     elements: str
@@ -30,14 +30,35 @@ options:
     type: bool
   exclude_account_ids:
     description:
-      - Accounts to leave out, whichever selector chose them; they are reported in RV(skipped) with reason V(excluded).
+      - Accounts to leave out, whichever selector chose them; they are reported as skipped with reason V(excluded).
     type: list
     elements: str
     default: []
   include_inactive:
     description:
       - Include accounts whose state is not V(ACTIVE) (such as V(SUSPENDED) or V(PENDING_CLOSURE)).
-      - When false they are reported in RV(skipped) with reason V(not_active).
+      - When false they are reported as skipped with reason V(not_active).
     type: bool
     default: false
+"""
+
+    # The options of the modules that work inside member accounts through root sessions.
+    ROOT_TASKS = r"""
+options:
+  concurrency:
+    description:
+      - How many accounts are worked on at the same time, 1 to 100.
+      - Each account gets its own root session, issued just before its work and renewed only if it is about to expire.
+    type: int
+    default: 10
+  fail_on_error:
+    description:
+      - Fail the task at the end when any account failed. Every other account is worked on either way, and each
+        failure is in RV(accounts) with its C(error_class) and C(error_message).
+    type: bool
+    default: true
+notes:
+  - The management account (out of scope of centralized root access) and accounts that are not V(ACTIVE) are never
+    worked on; they are reported in RV(accounts) with status V(skipped) and the reason.
+  - O(include_inactive) has no effect on these modules.
 """

@@ -35,9 +35,12 @@ def failures(module):
 
 
 def exit_with(module, result: dict) -> None:
-    """exit_json with ``diff`` kept only when the task runs with --diff."""
+    """exit_json (fail_json when the result says ``failed``), with ``diff`` kept only
+    when the task runs with --diff."""
     result = dict(result)
     diff = result.pop("diff", None)
     if module._diff and diff is not None:  # pylint: disable=protected-access
         result["diff"] = diff
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)

@@ -1,0 +1,264 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Root user credentials of member accounts: audit, removal and password recovery,
+each inside a root session scoped by the narrowest task policy."""
+
+from __future__ import annotations
+
+import re
+
+from . import bulk
+from .errors import InvalidInput, RootGuardError, is_code
+from .organizations import call, paginate
+from .validation import TASK_POLICY_PREFIX
+
+AUDIT_POLICY = TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"
+DELETE_POLICY = TASK_POLICY_PREFIX + "IAMDeleteRootUserCredentials"
+RECOVERY_POLICY = TASK_POLICY_PREFIX + "IAMCreateRootUserPassword"
+
+# In the order they are removed.
+CREDENTIAL_TYPES = ("access_keys", "signing_certificates", "mfa_devices", "password")
+
+VIRTUAL_MFA = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:mfa/")
+SECURITY_KEY = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:u2f/")
+
+
+def _iso(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def mfa_type(serial: str) -> str:
+    if VIRTUAL_MFA.match(serial):
+        return "virtual"
+    if SECURITY_KEY.match(serial):
+        return "security_key"
+    return "hardware"
+
+
+def read_credentials(iam, last_used: bool) -> dict:
+    """The root user's credentials (never a certificate body or anything secret):
+    GetLoginProfile, ListAccessKeys, ListSigningCertificates, ListMFADevices, and
+    GetAccessKeyLastUsed per access key when ``last_used``."""
+    try:
+        profile = call(iam, "get_login_profile")["LoginProfile"]
+        password = {"present": True, "created": _iso(profile.get("CreateDate"))}
+    except RootGuardError as error:
+        if not is_code(error, "NoSuchEntity"):
+            raise
+        password = {"present": False, "created": None}
+    access_keys = []
+    for key in paginate(iam, "list_access_keys", "AccessKeyMetadata"):
+        entry = {"id": key["AccessKeyId"], "status": key.get("Status"), "created": _iso(key.get("CreateDate")),
+                 "last_used_date": None, "last_used_service": None, "last_used_region": None}
+        if last_used:
+            used = call(iam, "get_access_key_last_used", AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
+            entry.update(last_used_date=_iso(used.get("LastUsedDate")), last_used_service=used.get("ServiceName"),
+                         last_used_region=used.get("Region"))
+        access_keys.append(entry)
+    certificates = [
+        {"id": cert["CertificateId"], "status": cert.get("Status"), "uploaded": _iso(cert.get("UploadDate"))}
+        for cert in paginate(iam, "list_signing_certificates", "Certificates")
+    ]
+    devices = [
+        {"serial": device["SerialNumber"], "type": mfa_type(device["SerialNumber"]), "enabled": _iso(device.get("EnableDate"))}
+        for device in paginate(iam, "list_mfa_devices", "MFADevices")
+    ]
+    found = {"password": password, "access_keys": access_keys, "signing_certificates": certificates, "mfa_devices": devices}
+    found["compliant"] = is_compliant(found)
+    return found
+
+
+def is_compliant(found: dict) -> bool:
+    """No root credential at all."""
+    return not (found["password"]["present"] or found["access_keys"] or found["signing_certificates"] or found["mfa_devices"])
+
+
+def credential_types(values) -> tuple:
+    if values is None:
+        return CREDENTIAL_TYPES
+    if not values:
+        raise InvalidInput(f"credential_types: the list is empty; give one or more of {', '.join(CREDENTIAL_TYPES)}.")
+    unknown = [value for value in values if value not in CREDENTIAL_TYPES]
+    if unknown:
+        raise InvalidInput(f"credential_types: {', '.join(map(str, unknown))} not one of {', '.join(CREDENTIAL_TYPES)}.")
+    return tuple(kind for kind in CREDENTIAL_TYPES if kind in values)
+
+
+def plan_removal(found: dict, types) -> list:
+    """The removal steps, in order: access keys, signing certificates, MFA devices
+    (deactivate, then delete the virtual ones), login profile."""
+    steps = []
+    if "access_keys" in types:
+        steps.extend({"action": "delete_access_key", "id": key["id"]} for key in found["access_keys"])
+    if "signing_certificates" in types:
+        steps.extend({"action": "delete_signing_certificate", "id": cert["id"]} for cert in found["signing_certificates"])
+    if "mfa_devices" in types:
+        steps.extend({"action": "deactivate_mfa_device", "id": device["serial"]} for device in found["mfa_devices"])
+        steps.extend({"action": "delete_virtual_mfa_device", "id": device["serial"]}
+                     for device in found["mfa_devices"] if device["type"] == "virtual")
+    if "password" in types and found["password"]["present"]:
+        steps.append({"action": "delete_login_profile", "id": None})
+    return steps
+
+
+def inventory(found: dict, removed_types=()) -> dict:
+    """The credentials' identifiers, for diffs; ``removed_types`` are shown as gone."""
+    return {
+        "password": found["password"]["present"] and "password" not in removed_types,
+        "access_keys": [] if "access_keys" in removed_types else [key["id"] for key in found["access_keys"]],
+        "signing_certificates": [] if "signing_certificates" in removed_types else [cert["id"] for cert in found["signing_certificates"]],
+        "mfa_devices": [] if "mfa_devices" in removed_types else [device["serial"] for device in found["mfa_devices"]],
+    }
+
+
+def _diff(results: list, before, after) -> dict:
+    due = [result for result in results if result["status"] in (bulk.STATUS_CHANGED, bulk.STATUS_WOULD_CHANGE)]
+    return {"before": {result["id"]: before(result) for result in due}, "after": {result["id"]: after(result) for result in due}}
+
+
+_STEP_CALLS = {
+    "delete_access_key": lambda iam, step: call(iam, "delete_access_key", AccessKeyId=step["id"]),
+    "delete_signing_certificate": lambda iam, step: call(iam, "delete_signing_certificate", CertificateId=step["id"]),
+    "deactivate_mfa_device": lambda iam, step: call(iam, "deactivate_mfa_device", SerialNumber=step["id"]),
+    "delete_virtual_mfa_device": lambda iam, step: call(iam, "delete_virtual_mfa_device", SerialNumber=step["id"]),
+    "delete_login_profile": lambda iam, step: call(iam, "delete_login_profile"),
+}
+
+
+def apply_removal(iam, steps: list) -> list:
+    """Run the steps; each comes back with ``done`` and, for a virtual MFA device that
+    could not be deleted after its deactivation, the ``error`` (reported, not fatal).
+    A credential that is already gone counts as removed."""
+    done = []
+    for step in steps:
+        outcome = dict(step, done=True, error=None)
+        try:
+            _STEP_CALLS[step["action"]](iam, step)
+        except RootGuardError as error:
+            if is_code(error, "NoSuchEntity"):
+                outcome["done"] = True
+            elif step["action"] == "delete_virtual_mfa_device":
+                outcome.update(done=False, error=f"{error.error_class}: {error.message}")
+            else:
+                raise
+        done.append(outcome)
+    return done
+
+
+def audit_account(session) -> dict:
+    return read_credentials(session.client("iam"), last_used=True)
+
+
+def audit(factory, targets, workers: int, fail_on_error: bool) -> dict:
+    """root_credentials_info: one audit session per account, 1 + 4 calls (+1 per access key)."""
+    caller, accounts, skipped = bulk.target_accounts(factory, targets)
+
+    def one(account):
+        result = bulk.account_result(account)
+        try:
+            result["found"] = bulk.RootSession(factory, account["id"], AUDIT_POLICY).run(audit_account)
+            result["status"] = bulk.STATUS_OK
+        except RootGuardError as error:
+            bulk.failed(result, error)
+        return result
+
+    results = bulk.map_accounts(one, accounts, workers)
+    compliant = sum(1 for result in results if result["found"] and result["found"]["compliant"])
+    return bulk.module_result(caller, results, skipped, fail_on_error, {"compliant_accounts": compliant})
+
+
+def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool) -> dict:
+    """root_credentials state=absent.  Every account is read first (one delete session
+    each, kept for the changes), so the blast-radius limit is checked before any write."""
+    caller, accounts, skipped = bulk.target_accounts(factory, targets)
+    sessions = {account["id"]: bulk.RootSession(factory, account["id"], DELETE_POLICY) for account in accounts}
+
+    def read_one(account):
+        result = bulk.account_result(account)
+        try:
+            found = sessions[account["id"]].run(lambda session: read_credentials(session.client("iam"), last_used=False))
+            result["found"] = found
+            result["actions"] = plan_removal(found, types)
+            result["status"] = bulk.STATUS_WOULD_CHANGE if result["actions"] else bulk.STATUS_OK
+        except RootGuardError as error:
+            bulk.failed(result, error)
+        return result
+
+    results = bulk.map_accounts(read_one, accounts, workers)
+    due = [result["id"] for result in results if result["status"] == bulk.STATUS_WOULD_CHANGE]
+    if max_changed_accounts is not None and len(due) > max_changed_accounts:
+        outcome = bulk.module_result(caller, results, skipped, False)
+        outcome.update(failed=True, error_class="blast_radius_exceeded", msg=(
+            f"{len(due)} accounts would change, more than max_changed_accounts ({max_changed_accounts}); nothing was changed. "
+            f"Accounts: {', '.join(due)}"))
+        return outcome
+    if not check_mode and due:
+        by_id = {result["id"]: result for result in results}
+
+        def apply_one(account_id):
+            result = by_id[account_id]
+            try:
+                result["actions"] = sessions[account_id].run(lambda session: apply_removal(session.client("iam"), result["actions"]))
+                result["status"] = bulk.STATUS_CHANGED
+            except RootGuardError as error:
+                bulk.failed(result, error)
+            return result
+
+        bulk.map_accounts(apply_one, due, workers)
+    diff = _diff(results, lambda result: inventory(result["found"]), lambda result: inventory(result["found"], types))
+    return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff})
+
+
+def recover_account(session, present: bool) -> tuple:
+    """(changed, action) for one account's password recovery."""
+    iam = session.client("iam")
+    try:
+        call(iam, "create_login_profile" if present else "delete_login_profile")
+    except RootGuardError as error:
+        if is_code(error, "EntityAlreadyExists" if present else "NoSuchEntity"):
+            return False, None
+        raise
+    return True, "create_login_profile" if present else "delete_login_profile"
+
+
+def check_recovery(session, present: bool) -> bool:
+    """Whether recovery would change (GetLoginProfile), for check mode."""
+    try:
+        call(session.client("iam"), "get_login_profile")
+        exists = True
+    except RootGuardError as error:
+        if not is_code(error, "NoSuchEntity"):
+            raise
+        exists = False
+    return exists != present
+
+
+def password_recovery(factory, targets, present: bool, workers: int, check_mode: bool, fail_on_error: bool) -> dict:
+    """root_password_recovery: CreateLoginProfile (present) or DeleteLoginProfile (absent).
+
+    Re-allowing recovery needs an IAMCreateRootUserPassword session; removing the
+    login profile needs IAMDeleteRootUserCredentials."""
+    caller, accounts, skipped = bulk.target_accounts(factory, targets)
+    policy = RECOVERY_POLICY if present else DELETE_POLICY
+    action = "create_login_profile" if present else "delete_login_profile"
+
+    def one(account):
+        result = bulk.account_result(account)
+        session = bulk.RootSession(factory, account["id"], policy)
+        try:
+            if check_mode:
+                due = session.run(lambda s: check_recovery(s, present))
+                result.update(status=bulk.STATUS_WOULD_CHANGE if due else bulk.STATUS_OK, actions=[{"action": action}] if due else [])
+            else:
+                changed, done = session.run(lambda s: recover_account(s, present))
+                result.update(status=bulk.STATUS_CHANGED if changed else bulk.STATUS_OK, actions=[{"action": done}] if changed else [])
+        except RootGuardError as error:
+            bulk.failed(result, error)
+        return result
+
+    results = bulk.map_accounts(one, accounts, workers)
+    diff = _diff(results, lambda result: {"login_profile": not present}, lambda result: {"login_profile": present})
+    return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff})
+

@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: root_credentials
+version_added: 0.1.0
+short_description: Remove the root user credentials of member accounts across an AWS organization
+description:
+  - For every targeted member account, opens one root session scoped by the V(IAMDeleteRootUserCredentials) task
+    policy, reads the root user's credentials, and removes the chosen types.
+  - Removal order - access keys, signing certificates, MFA devices (deactivated, then virtual devices deleted; a
+    virtual device that cannot be deleted after its deactivation is reported, not fatal), then the password (login
+    profile).
+  - Every account is read before any change, so O(max_changed_accounts) can stop the whole run before the first
+    write when more accounts would change than expected.
+  - Calls per account - C(AssumeRoot), C(GetLoginProfile), C(ListAccessKeys), C(ListSigningCertificates),
+    C(ListMFADevices), then one call per credential removed (two for a virtual MFA device).
+  - Accounts are worked on in a bounded pool (O(concurrency)); throttling is ridden out with backoff, and a failed
+    account never stops the others.
+  - Needs V(RootCredentialsManagement) enabled, and credentials of the management account or the IAM delegated
+    administrator allowed C(sts:AssumeRoot).
+author:
+  - RootGuard maintainers (@rootguard)
+options:
+  state:
+    description:
+      - V(absent) removes the root credentials of the types in O(credential_types).
+    type: str
+    choices: [absent]
+    default: absent
+  credential_types:
+    description:
+      - The credential types to remove. Signing certificates can still be used by legacy workloads; leave them out
+        to keep them.
+    type: list
+    elements: str
+    choices: [password, access_keys, signing_certificates, mfa_devices]
+    default: [password, access_keys, signing_certificates, mfa_devices]
+  max_changed_accounts:
+    description:
+      - The blast-radius limit. When more accounts would change than this, no account is changed and the task fails
+        with the list of accounts.
+      - Omit it for no limit.
+    type: int
+attributes:
+  check_mode:
+    support: full
+    details: Check mode opens the root sessions and reads, and lists per account exactly what would be removed.
+  diff_mode:
+    support: full
+    details: The diff shows, per account that changes, its credentials before and after.
+  platform:
+    support: full
+    platforms: aws
+  action_group:
+    support: full
+    membership:
+      - rootguard.aws.aws
+extends_documentation_fragment:
+  - rootguard.aws.targeting
+  - rootguard.aws.targeting.root_tasks
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+seealso:
+  - module: rootguard.aws.root_credentials_info
+  - module: rootguard.aws.root_password_recovery
+"""
+
+EXAMPLES = r"""
+- name: Plan the removal of every root credential in the Workloads OU
+  rootguard.aws.root_credentials:
+    organizational_unit_ids: [ou-ab12-cdefgh34]
+  check_mode: true
+  register: plan
+
+- name: Remove them, but never in more than 25 accounts at once, and keep signing certificates
+  rootguard.aws.root_credentials:
+    organizational_unit_ids: [ou-ab12-cdefgh34]
+    credential_types: [password, access_keys, mfa_devices]
+    max_changed_accounts: 25
+"""
+
+RETURN = r"""
+organization_id:
+  description: The organization's id.
+  returned: always
+  type: str
+  sample: o-a1b2c3d4e5
+summary:
+  description: How many accounts ended in each status, and the total.
+  returned: always
+  type: dict
+  sample: {"ok": 20, "changed": 37, "would_change": 0, "skipped": 2, "failed": 1, "total": 60}
+error_class:
+  description: V(blast_radius_exceeded) when more accounts would change than O(max_changed_accounts).
+  returned: failure
+  type: str
+accounts:
+  description: One entry per targeted account (skipped ones included), sorted by id.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Account id.
+      type: str
+    name:
+      description: Account name.
+      type: str
+    ou_path:
+      description: OU path, such as V(/Workloads/Production/).
+      type: str
+    status:
+      description: V(ok) (nothing to remove), V(changed), V(would_change) (check mode, or stopped by the blast-radius limit), V(skipped) or V(failed).
+      type: str
+    reason:
+      description: Why a skipped account was skipped.
+      type: str
+    found:
+      description: The root user's credentials before the removal, as M(rootguard.aws.root_credentials_info) returns them (without last use).
+      type: dict
+    actions:
+      description:
+        - The removal steps, in order, each with C(action) (V(delete_access_key), V(delete_signing_certificate),
+          V(deactivate_mfa_device), V(delete_virtual_mfa_device) or V(delete_login_profile)) and C(id).
+        - After a real run each step also has C(done) and C(error) (a virtual MFA device that could not be deleted).
+      type: list
+      elements: dict
+    error_class:
+      description: For a failed account, the kind of error.
+      type: str
+    error_message:
+      description: For a failed or skipped account, what happened.
+      type: str
+    aws_error_code:
+      description: For a failed account, the AWS error code.
+      type: str
+"""
+
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
+from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
+from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
+from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import CREDENTIAL_TYPES, credential_types, remove
+from ansible_collections.rootguard.aws.plugins.module_utils.errors import InvalidInput
+
+
+def main():
+    argument_spec = dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC)
+    argument_spec.update(
+        state={"type": "str", "choices": ["absent"], "default": "absent"},
+        credential_types={"type": "list", "elements": "str", "choices": list(CREDENTIAL_TYPES), "default": list(CREDENTIAL_TYPES)},
+        max_changed_accounts={"type": "int"},
+    )
+    module = aws_module(
+        argument_spec=argument_spec,
+        mutually_exclusive=targeting.MUTUALLY_EXCLUSIVE,
+        required_one_of=targeting.REQUIRED_ONE_OF,
+        supports_check_mode=True,
+    )
+    with failures(module):
+        targets = targeting.targets_from_params(module.params)
+        workers = bulk.concurrency(module.params["concurrency"])
+        types = credential_types(module.params["credential_types"])
+        limit = module.params["max_changed_accounts"]
+        if limit is not None and limit < 0:
+            raise InvalidInput(f"max_changed_accounts: {limit} is negative; use 0 or more.")
+        result = remove(ClientFactory.from_module(module), targets, types, workers, limit, module.check_mode, module.params["fail_on_error"])
+    exit_with(module, result)
+
+
+if __name__ == "__main__":
+    main()

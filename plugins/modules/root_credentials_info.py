@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: root_credentials_info
+version_added: 0.1.0
+short_description: Audit the root user credentials of member accounts across an AWS organization
+description:
+  - For every targeted member account, opens one root session scoped by the V(IAMAuditRootUserCredentials) task
+    policy and reads the root user's password (login profile), access keys with their last use, signing certificates
+    and MFA devices.
+  - Calls per account - C(AssumeRoot), C(GetLoginProfile), C(ListAccessKeys), C(ListSigningCertificates),
+    C(ListMFADevices), and one C(GetAccessKeyLastUsed) per access key.
+  - Never returns a certificate body or anything secret.
+  - Accounts are worked on in a bounded pool (O(concurrency)); throttling is ridden out with backoff, and a failed
+    account never stops the others.
+  - Needs V(RootCredentialsManagement) enabled, and credentials of the management account or the IAM delegated
+    administrator allowed C(sts:AssumeRoot).
+author:
+  - RootGuard maintainers (@rootguard)
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: N/A
+  platform:
+    support: full
+    platforms: aws
+  action_group:
+    support: full
+    membership:
+      - rootguard.aws.aws
+extends_documentation_fragment:
+  - rootguard.aws.targeting
+  - rootguard.aws.targeting.root_tasks
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+seealso:
+  - module: rootguard.aws.root_credentials
+"""
+
+EXAMPLES = r"""
+- name: Audit every member account
+  rootguard.aws.root_credentials_info:
+    all_accounts: true
+    concurrency: 20
+  register: audit
+
+- name: The accounts that still have a root credential
+  ansible.builtin.debug:
+    msg: "{{ audit.accounts | selectattr('status', 'equalto', 'ok') | rejectattr('found.compliant') | map(attribute='id') | list }}"
+
+- name: Audit the production OU, report failures without failing the play
+  rootguard.aws.root_credentials_info:
+    organizational_unit_ids: [ou-ab12-cdefgh34]
+    fail_on_error: false
+"""
+
+RETURN = r"""
+organization_id:
+  description: The organization's id.
+  returned: always
+  type: str
+  sample: o-a1b2c3d4e5
+compliant_accounts:
+  description: How many audited accounts have no root credential at all.
+  returned: always
+  type: int
+  sample: 42
+summary:
+  description: How many accounts ended in each status, and the total.
+  returned: always
+  type: dict
+  sample: {"ok": 57, "changed": 0, "would_change": 0, "skipped": 2, "failed": 1, "total": 60}
+accounts:
+  description: One entry per targeted account (skipped ones included), sorted by id.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Account id.
+      type: str
+    name:
+      description: Account name.
+      type: str
+    ou_path:
+      description: OU path, such as V(/Workloads/Production/).
+      type: str
+    status:
+      description: V(ok) (audited), V(skipped) or V(failed).
+      type: str
+    reason:
+      description: Why a skipped account was skipped - V(management_account), V(not_active), V(excluded) or V(not_in_organization).
+      type: str
+    found:
+      description: The root user's credentials (null when skipped or failed).
+      type: dict
+      contains:
+        password:
+          description: C(present) (bool) and C(created) (ISO 8601 or null).
+          type: dict
+        access_keys:
+          description:
+            - C(id), C(status), C(created), C(last_used_date), C(last_used_service) and C(last_used_region) of each
+              access key (C(N/A) service and region when never used).
+          type: list
+          elements: dict
+        signing_certificates:
+          description: C(id), C(status) and C(uploaded) of each signing certificate.
+          type: list
+          elements: dict
+        mfa_devices:
+          description: C(serial), C(type) (V(virtual), V(hardware) or V(security_key)) and C(enabled) (ISO 8601) of each MFA device.
+          type: list
+          elements: dict
+        compliant:
+          description: True when the root user has no credential at all.
+          type: bool
+    actions:
+      description: Always empty for this module.
+      type: list
+      elements: dict
+    error_class:
+      description: For a failed account, the kind of error, such as V(access_denied), V(denied_by_scp) or V(throttled).
+      type: str
+    error_message:
+      description: For a failed or skipped account, what happened.
+      type: str
+    aws_error_code:
+      description: For a failed account, the AWS error code.
+      type: str
+"""
+
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
+from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
+from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
+from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import audit
+
+
+def main():
+    module = aws_module(
+        argument_spec=dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC),
+        mutually_exclusive=targeting.MUTUALLY_EXCLUSIVE,
+        required_one_of=targeting.REQUIRED_ONE_OF,
+        supports_check_mode=True,
+    )
+    with failures(module):
+        targets = targeting.targets_from_params(module.params)
+        workers = bulk.concurrency(module.params["concurrency"])
+        result = audit(ClientFactory.from_module(module), targets, workers, module.params["fail_on_error"])
+    exit_with(module, result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: root_password_recovery
+version_added: 0.1.0
+short_description: Allow or remove root password recovery in member accounts across an AWS organization
+description:
+  - O(state=present) re-allows root password recovery in each targeted member account (C(CreateLoginProfile) with no
+    password, in a root session scoped by V(IAMCreateRootUserPassword)); whoever receives the root email address can
+    then set a password with the usual "forgot password" flow. An existing login profile counts as unchanged.
+  - O(state=absent) removes the root password (C(DeleteLoginProfile), in a V(IAMDeleteRootUserCredentials) session);
+    an account without one counts as unchanged.
+  - Calls per account - C(AssumeRoot) and one IAM call (C(GetLoginProfile) instead of the write in check mode).
+  - Needs V(RootCredentialsManagement) enabled, and credentials of the management account or the IAM delegated
+    administrator allowed C(sts:AssumeRoot).
+author:
+  - RootGuard maintainers (@rootguard)
+options:
+  state:
+    description:
+      - V(present) allows password recovery, V(absent) removes the root password.
+    type: str
+    choices: [present, absent]
+    default: present
+attributes:
+  check_mode:
+    support: full
+    details: Check mode reads the login profile (C(GetLoginProfile)) and reports per account whether it would change.
+  diff_mode:
+    support: full
+  platform:
+    support: full
+    platforms: aws
+  action_group:
+    support: full
+    membership:
+      - rootguard.aws.aws
+extends_documentation_fragment:
+  - rootguard.aws.targeting
+  - rootguard.aws.targeting.root_tasks
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+seealso:
+  - module: rootguard.aws.root_credentials
+"""
+
+EXAMPLES = r"""
+- name: Let the owners of two accounts recover the root password
+  rootguard.aws.root_password_recovery:
+    account_ids: ["111122223333", "222233334444"]
+    state: present
+
+- name: Take root passwords away again in the sandbox OU
+  rootguard.aws.root_password_recovery:
+    organizational_unit_ids: [ou-ab12-sandbox1]
+    state: absent
+"""
+
+RETURN = r"""
+organization_id:
+  description: The organization's id.
+  returned: always
+  type: str
+  sample: o-a1b2c3d4e5
+summary:
+  description: How many accounts ended in each status, and the total.
+  returned: always
+  type: dict
+  sample: {"ok": 1, "changed": 1, "would_change": 0, "skipped": 0, "failed": 0, "total": 2}
+accounts:
+  description: One entry per targeted account (skipped ones included), sorted by id.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Account id.
+      type: str
+    name:
+      description: Account name.
+      type: str
+    ou_path:
+      description: OU path.
+      type: str
+    status:
+      description: V(ok) (already as asked), V(changed), V(would_change) (check mode), V(skipped) or V(failed).
+      type: str
+    reason:
+      description: Why a skipped account was skipped.
+      type: str
+    actions:
+      description: The change made or due, C(action) being V(create_login_profile) or V(delete_login_profile).
+      type: list
+      elements: dict
+    error_class:
+      description: For a failed account, the kind of error.
+      type: str
+    error_message:
+      description: For a failed or skipped account, what happened.
+      type: str
+    aws_error_code:
+      description: For a failed account, the AWS error code.
+      type: str
+"""
+
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
+from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
+from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
+from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import password_recovery
+
+
+def main():
+    argument_spec = dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC)
+    argument_spec["state"] = {"type": "str", "choices": ["present", "absent"], "default": "present"}
+    module = aws_module(
+        argument_spec=argument_spec,
+        mutually_exclusive=targeting.MUTUALLY_EXCLUSIVE,
+        required_one_of=targeting.REQUIRED_ONE_OF,
+        supports_check_mode=True,
+    )
+    with failures(module):
+        targets = targeting.targets_from_params(module.params)
+        workers = bulk.concurrency(module.params["concurrency"])
+        result = password_recovery(ClientFactory.from_module(module), targets, module.params["state"] == "present", workers,
+                                   module.check_mode, module.params["fail_on_error"])
+    exit_with(module, result)
+
+
+if __name__ == "__main__":
+    main()
