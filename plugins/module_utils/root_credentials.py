@@ -261,4 +261,3 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
     results = bulk.map_accounts(one, accounts, workers)
     diff = _diff(results, lambda result: {"login_profile": not present}, lambda result: {"login_profile": present})
     return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff})
-

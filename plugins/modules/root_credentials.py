@@ -39,8 +39,8 @@ options:
         to keep them.
     type: list
     elements: str
-    choices: [password, access_keys, signing_certificates, mfa_devices]
-    default: [password, access_keys, signing_certificates, mfa_devices]
+    choices: [access_keys, signing_certificates, mfa_devices, password]
+    default: [access_keys, signing_certificates, mfa_devices, password]
   max_changed_accounts:
     description:
       - The blast-radius limit. When more accounts would change than this, no account is changed and the task fails

@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: root_bucket_policy
+version_added: 0.1.0
+short_description: Delete or replace an S3 bucket policy that locks everyone out, as the member account's root user
+description:
+  - Opens a root session in the member account that owns the bucket, scoped by the V(S3UnlockBucketPolicy) task
+    policy, and deletes the bucket policy or puts another one in its place.
+  - By default acts only when the current policy denies everyone (O(only_if_locked)), and writes the old policy to
+    O(backup_dir) before the change.
+  - Calls - C(GetCallerIdentity), C(DescribeOrganization), C(DescribeAccount), C(AssumeRoot), C(ListBuckets) (to find
+    the bucket and its Region), C(GetBucketPolicy), then C(DeleteBucketPolicy) or C(PutBucketPolicy) when due.
+  - Needs V(RootSessions) enabled, and credentials of the management account or the IAM delegated administrator
+    allowed C(sts:AssumeRoot).
+author:
+  - RootGuard maintainers (@rootguard)
+options:
+  account_id:
+    description:
+      - The member account that owns the bucket, a 12-digit account id (quote it in YAML).
+    type: str
+    required: true
+  bucket:
+    description:
+      - The bucket's name.
+    type: str
+    required: true
+  state:
+    description:
+      - V(absent) deletes the bucket policy; V(present) puts O(policy) in its place.
+    type: str
+    choices: [absent, present]
+    default: absent
+  policy:
+    description:
+      - The policy to put in place of the current one, as a JSON string or a dictionary. Required with O(state=present).
+    type: raw
+  only_if_locked:
+    description:
+      - Act only when the current policy denies everyone (an unconditional C(Deny) for principal C(*) that covers the
+        policy calls); otherwise report it in RV(message) and change nothing.
+    type: bool
+    default: true
+  backup_dir:
+    description:
+      - An existing directory where the current policy is written, byte for byte, before any change - a new file
+        readable by its owner only (mode 0600), named C(<account id>-<bucket>-<UTC time>.json).
+      - The change is not made when the backup cannot be written. The old policy is also returned in
+        RV(previous_policy).
+    type: path
+attributes:
+  check_mode:
+    support: full
+    details: Check mode opens the root session and reads the policy; no backup is written and nothing changes.
+  diff_mode:
+    support: full
+  platform:
+    support: full
+    platforms: aws
+  action_group:
+    support: full
+    membership:
+      - rootguard.aws.aws
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - The bucket's Region is the one C(ListBuckets) reports; when AWS does not report it, the module's O(region) is used.
+seealso:
+  - module: rootguard.aws.root_queue_policy
+"""
+
+EXAMPLES = r"""
+- name: Delete a bucket policy that denies everyone, keeping a backup
+  rootguard.aws.root_bucket_policy:
+    account_id: "111122223333"
+    bucket: payments-archive
+    backup_dir: /srv/rootguard/backups
+  register: unlock
+
+- name: Put a working policy in its place, whatever the current one says
+  rootguard.aws.root_bucket_policy:
+    account_id: "111122223333"
+    bucket: payments-archive
+    state: present
+    only_if_locked: false
+    policy:
+      Version: "2012-10-17"
+      Statement:
+        - Sid: DenyInsecureTransport
+          Effect: Deny
+          Principal: "*"
+          Action: "s3:*"
+          Resource: ["arn:aws:s3:::payments-archive", "arn:aws:s3:::payments-archive/*"]
+          Condition:
+            Bool:
+              aws:SecureTransport: "false"
+    backup_dir: /srv/rootguard/backups
+"""
+
+RETURN = r"""
+bucket:
+  description: The bucket.
+  returned: success
+  type: str
+  sample: payments-archive
+account_id:
+  description: The member account.
+  returned: success
+  type: str
+  sample: "111122223333"
+locked:
+  description: Whether the policy found denied everyone.
+  returned: success
+  type: bool
+previous_policy:
+  description: The policy found, as AWS returned it (null when there was none).
+  returned: success
+  type: str
+policy:
+  description: The policy after the task (or as it would be, in check mode); null when there is none.
+  returned: success
+  type: str
+backup_file:
+  description: The backup of the previous policy, when one was written.
+  returned: success
+  type: str
+  sample: /srv/backups/111122223333-payments-archive-20261121T101500.123456Z.json
+message:
+  description: Why nothing was changed, when a policy was left as it is.
+  returned: success
+  type: str
+error_class:
+  description:
+    - On failure, the kind of error, such as V(not_found) (the account or the bucket), V(conflict) (the management
+      account or an account that is not ACTIVE), V(access_denied), V(denied_by_scp) or V(invalid_input).
+  returned: failure
+  type: str
+aws_error_code:
+  description: On failure, the AWS error code, when AWS answered.
+  returned: failure
+  type: str
+"""
+
+from ansible_collections.rootguard.aws.plugins.module_utils import resource_policies, validation
+from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
+from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
+
+
+def main():
+    module = aws_module(
+        argument_spec=dict(
+            resource_policies.ARGUMENT_SPEC,
+            bucket={"type": "str", "required": True},
+        ),
+        required_if=[("state", "present", ("policy",))],
+        supports_check_mode=True,
+    )
+    with failures(module):
+        account_id = validation.account_id(module.params["account_id"], "account_id")
+        bucket = resource_policies.bucket_name(module.params["bucket"])
+        desired, backup_dir = resource_policies.desired_and_backup(module.params)
+        result = resource_policies.unlock_bucket(ClientFactory.from_module(module), account_id, bucket, desired,
+                                                 module.params["only_if_locked"], backup_dir, module.check_mode)
+    exit_with(module, result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: root_queue_policy
+version_added: 0.1.0
+short_description: Delete or replace an SQS queue policy that locks everyone out, as the member account's root user
+description:
+  - Opens a root session in the member account that owns the queue, scoped by the V(SQSUnlockQueuePolicy) task
+    policy, and deletes the queue policy (C(SetQueueAttributes) with an empty C(Policy)) or puts another one in its place.
+  - By default acts only when the current policy denies everyone (O(only_if_locked)), and writes the old policy to
+    O(backup_dir) before the change.
+  - Calls - C(GetCallerIdentity), C(DescribeOrganization), C(DescribeAccount), C(AssumeRoot), C(GetQueueUrl) (with
+    O(queue_name) only), C(GetQueueAttributes), then C(SetQueueAttributes) when due.
+  - Needs V(RootSessions) enabled, and credentials of the management account or the IAM delegated administrator
+    allowed C(sts:AssumeRoot).
+author:
+  - RootGuard maintainers (@rootguard)
+options:
+  account_id:
+    description:
+      - The member account that owns the queue, a 12-digit account id (quote it in YAML).
+    type: str
+    required: true
+  queue_url:
+    description:
+      - The queue's URL; its account must be O(account_id). Exactly one of O(queue_url) and O(queue_name) is required.
+    type: str
+  queue_name:
+    description:
+      - The queue's name, looked up in O(account_id) and the module's O(region).
+    type: str
+  state:
+    description:
+      - V(absent) deletes the queue policy; V(present) puts O(policy) in its place.
+    type: str
+    choices: [absent, present]
+    default: absent
+  policy:
+    description:
+      - The policy to put in place of the current one, as a JSON string or a dictionary. Required with O(state=present).
+    type: raw
+  only_if_locked:
+    description:
+      - Act only when the current policy denies everyone (an unconditional C(Deny) for principal C(*) that covers the
+        policy calls); otherwise report it in RV(message) and change nothing.
+    type: bool
+    default: true
+  backup_dir:
+    description:
+      - An existing directory where the current policy is written, byte for byte, before any change - a new file
+        readable by its owner only (mode 0600), named C(<account id>-<queue>-<UTC time>.json).
+      - The change is not made when the backup cannot be written. The old policy is also returned in
+        RV(previous_policy).
+    type: path
+attributes:
+  check_mode:
+    support: full
+    details: Check mode opens the root session and reads the policy; no backup is written and nothing changes.
+  diff_mode:
+    support: full
+  platform:
+    support: full
+    platforms: aws
+  action_group:
+    support: full
+    membership:
+      - rootguard.aws.aws
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - SQS may take up to 60 seconds to apply a policy change everywhere.
+seealso:
+  - module: rootguard.aws.root_bucket_policy
+"""
+
+EXAMPLES = r"""
+- name: Delete a queue policy that denies everyone, keeping a backup
+  rootguard.aws.root_queue_policy:
+    account_id: "111122223333"
+    queue_name: orders
+    region: eu-west-1
+    backup_dir: /srv/rootguard/backups
+
+- name: See what would happen, by URL
+  rootguard.aws.root_queue_policy:
+    account_id: "111122223333"
+    queue_url: https://sqs.eu-west-1.amazonaws.com/111122223333/orders
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+queue_url:
+  description: The queue's URL.
+  returned: success
+  type: str
+  sample: https://sqs.eu-west-1.amazonaws.com/111122223333/orders
+account_id:
+  description: The member account.
+  returned: success
+  type: str
+  sample: "111122223333"
+locked:
+  description: Whether the policy found denied everyone.
+  returned: success
+  type: bool
+previous_policy:
+  description: The policy found, as AWS returned it (null when there was none).
+  returned: success
+  type: str
+policy:
+  description: The policy after the task (or as it would be, in check mode); null when there is none.
+  returned: success
+  type: str
+backup_file:
+  description: The backup of the previous policy, when one was written.
+  returned: success
+  type: str
+  sample: /srv/backups/111122223333-orders-20261121T101500.123456Z.json
+message:
+  description: Why nothing was changed, when a policy was left as it is.
+  returned: success
+  type: str
+error_class:
+  description:
+    - On failure, the kind of error, such as V(not_found) (the account or the queue), V(conflict) (the management
+      account or an account that is not ACTIVE), V(access_denied), V(denied_by_scp) or V(invalid_input).
+  returned: failure
+  type: str
+aws_error_code:
+  description: On failure, the AWS error code, when AWS answered.
+  returned: failure
+  type: str
+"""
+
+from ansible_collections.rootguard.aws.plugins.module_utils import resource_policies, validation
+from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
+from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
+
+
+def main():
+    module = aws_module(
+        argument_spec=dict(
+            resource_policies.ARGUMENT_SPEC,
+            queue_url={"type": "str"},
+            queue_name={"type": "str"},
+        ),
+        mutually_exclusive=[("queue_url", "queue_name")],
+        required_one_of=[("queue_url", "queue_name")],
+        required_if=[("state", "present", ("policy",))],
+        supports_check_mode=True,
+    )
+    with failures(module):
+        account_id = validation.account_id(module.params["account_id"], "account_id")
+        url = module.params["queue_url"]
+        url = resource_policies.queue_url(url, account_id) if url is not None else None
+        name = resource_policies.queue_name(module.params["queue_name"]) if url is None else None
+        desired, backup_dir = resource_policies.desired_and_backup(module.params)
+        result = resource_policies.unlock_queue(ClientFactory.from_module(module), account_id, url, name, desired,
+                                                module.params["only_if_locked"], backup_dir, module.check_mode)
+    exit_with(module, result)
+
+
+if __name__ == "__main__":
+    main()
