@@ -26,21 +26,9 @@ options:
       - Read each listed account's tags (one C(ListTagsForResource) call per account).
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: N/A
-  platform:
-    support: full
-    platforms: aws
-  action_group:
-    support: full
-    membership:
-      - rootguard.aws.aws
 extends_documentation_fragment:
   - rootguard.aws.targeting
+  - rootguard.aws.attributes.info
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - amazon.aws.common.modules

@@ -39,19 +39,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    support: full
-    platforms: aws
-  action_group:
-    support: full
-    membership:
-      - rootguard.aws.aws
 extends_documentation_fragment:
+  - rootguard.aws.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - amazon.aws.common.modules

@@ -54,16 +54,10 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows, per account that changes, its credentials before and after.
-  platform:
-    support: full
-    platforms: aws
-  action_group:
-    support: full
-    membership:
-      - rootguard.aws.aws
 extends_documentation_fragment:
   - rootguard.aws.targeting
   - rootguard.aws.targeting.root_tasks
+  - rootguard.aws.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - amazon.aws.common.modules

@@ -24,22 +24,10 @@ description:
 author:
   - RootGuard maintainers (@rootguard)
 options: {}
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: N/A
-  platform:
-    support: full
-    platforms: aws
-  action_group:
-    support: full
-    membership:
-      - rootguard.aws.aws
 extends_documentation_fragment:
   - rootguard.aws.targeting
   - rootguard.aws.targeting.root_tasks
+  - rootguard.aws.attributes.info
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - amazon.aws.common.modules

@@ -32,18 +32,10 @@ attributes:
   check_mode:
     support: full
     details: Check mode reads the login profile (C(GetLoginProfile)) and reports per account whether it would change.
-  diff_mode:
-    support: full
-  platform:
-    support: full
-    platforms: aws
-  action_group:
-    support: full
-    membership:
-      - rootguard.aws.aws
 extends_documentation_fragment:
   - rootguard.aws.targeting
   - rootguard.aws.targeting.root_tasks
+  - rootguard.aws.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - amazon.aws.common.modules

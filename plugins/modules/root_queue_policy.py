@@ -64,14 +64,8 @@ attributes:
     details: Check mode opens the root session and reads the policy; no backup is written and nothing changes.
   diff_mode:
     support: full
-  platform:
-    support: full
-    platforms: aws
-  action_group:
-    support: full
-    membership:
-      - rootguard.aws.aws
 extends_documentation_fragment:
+  - rootguard.aws.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - amazon.aws.common.modules

@@ -55,14 +55,8 @@ attributes:
     details: C(AssumeRoot) changes nothing, so it runs in check mode too and the credentials are real.
   diff_mode:
     support: N/A
-  platform:
-    support: full
-    platforms: aws
-  action_group:
-    support: full
-    membership:
-      - rootguard.aws.aws
 extends_documentation_fragment:
+  - rootguard.aws.attributes.info
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
