@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import bulk
-from .errors import InvalidInput, RootGuardError, is_code
+from .errors import InvalidInput, RootGuardError, SessionExpired, is_code
 from .organizations import call, paginate
 from .validation import TASK_POLICY_PREFIX
 
@@ -103,18 +103,22 @@ def plan_removal(found: dict, types) -> list:
     return steps
 
 
-def inventory(found: dict, removed_types=()) -> dict:
-    """The credentials' identifiers, for diffs; ``removed_types`` are shown as gone."""
+def inventory(found: dict, steps=()) -> dict:
+    """The credentials' identifiers, for diffs, without those that ``steps`` removed
+    (planned steps count as done)."""
+    gone = {(step["action"], step["id"]) for step in steps if step.get("done", True)}
     return {
-        "password": found["password"]["present"] and "password" not in removed_types,
-        "access_keys": [] if "access_keys" in removed_types else [key["id"] for key in found["access_keys"]],
-        "signing_certificates": [] if "signing_certificates" in removed_types else [cert["id"] for cert in found["signing_certificates"]],
-        "mfa_devices": [] if "mfa_devices" in removed_types else [device["serial"] for device in found["mfa_devices"]],
+        "password": found["password"]["present"] and ("delete_login_profile", None) not in gone,
+        "access_keys": [key["id"] for key in found["access_keys"] if ("delete_access_key", key["id"]) not in gone],
+        "signing_certificates": [cert["id"] for cert in found["signing_certificates"] if ("delete_signing_certificate", cert["id"]) not in gone],
+        "mfa_devices": [device["serial"] for device in found["mfa_devices"] if ("deactivate_mfa_device", device["serial"]) not in gone],
     }
 
 
 def _diff(results: list, before, after) -> dict:
-    due = [result for result in results if result["status"] in (bulk.STATUS_CHANGED, bulk.STATUS_WOULD_CHANGE)]
+    """Before and after of the accounts that changed, would change, or failed part-way."""
+    due = [result for result in results
+           if result["status"] in (bulk.STATUS_CHANGED, bulk.STATUS_WOULD_CHANGE) or any(step.get("done") for step in result["actions"])]
     return {"before": {result["id"]: before(result) for result in due}, "after": {result["id"]: after(result) for result in due}}
 
 
@@ -127,24 +131,32 @@ _STEP_CALLS = {
 }
 
 
-def apply_removal(iam, steps: list) -> list:
-    """Run the steps; each comes back with ``done`` and, for a virtual MFA device that
-    could not be deleted after its deactivation, the ``error`` (reported, not fatal).
-    A credential that is already gone counts as removed."""
-    done = []
-    for step in steps:
+def apply_removal(iam, steps: list) -> tuple:
+    """Run the steps in order; returns (the steps, each with ``done`` and ``error``; the
+    error that stopped them, or None).  A credential that is already gone counts as
+    removed; a virtual MFA device that cannot be deleted after its deactivation is
+    reported on its step and the others go on.  Any other failure stops the account,
+    and the steps after it are returned not done.  An expired session is raised so
+    that the work can be done again in a new one."""
+    outcomes = []
+    for index, step in enumerate(steps):
         outcome = dict(step, done=True, error=None)
         try:
             _STEP_CALLS[step["action"]](iam, step)
+        except SessionExpired:
+            raise
         except RootGuardError as error:
             if is_code(error, "NoSuchEntity"):
-                outcome["done"] = True
+                pass
             elif step["action"] == "delete_virtual_mfa_device":
                 outcome.update(done=False, error=f"{error.error_class}: {error.message}")
             else:
-                raise
-        done.append(outcome)
-    return done
+                outcome.update(done=False, error=f"{error.error_class}: {error.message}")
+                outcomes.append(outcome)
+                outcomes.extend(dict(rest, done=False, error=None) for rest in steps[index + 1:])
+                return outcomes, error
+        outcomes.append(outcome)
+    return outcomes, None
 
 
 def audit_account(session) -> dict:
@@ -200,14 +212,17 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
         def apply_one(account_id):
             result = by_id[account_id]
             try:
-                result["actions"] = sessions[account_id].run(lambda session: apply_removal(session.client("iam"), result["actions"]))
-                result["status"] = bulk.STATUS_CHANGED
-            except RootGuardError as error:
-                bulk.failed(result, error)
+                steps, error = sessions[account_id].run(lambda session: apply_removal(session.client("iam"), result["actions"]))
+            except RootGuardError as session_error:
+                return bulk.failed(result, session_error)
+            result["actions"] = steps
+            if error is not None:
+                return bulk.failed(result, error)
+            result["status"] = bulk.STATUS_CHANGED
             return result
 
         bulk.map_accounts(apply_one, due, workers)
-    diff = _diff(results, lambda result: inventory(result["found"]), lambda result: inventory(result["found"], types))
+    diff = _diff(results, lambda result: inventory(result["found"]), lambda result: inventory(result["found"], result["actions"]))
     return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff})
 
 
