@@ -11,6 +11,7 @@ import datetime
 from concurrent.futures import ThreadPoolExecutor
 
 from . import organizations, targeting
+from .features import require_feature
 from .errors import InvalidInput, RootGuardError, SessionExpired
 from .root_sessions import assume_root, session_credentials
 
@@ -130,11 +131,13 @@ def map_accounts(function, accounts: list, workers: int) -> list:
         return list(pool.map(function, accounts))
 
 
-def target_accounts(factory, targets) -> tuple:
-    """(caller, accounts to work on, skipped entries) for a root-task module: the
-    management account and accounts that are not ACTIVE are skipped with the reason."""
+def target_accounts(factory, targets, feature: str) -> tuple:
+    """(caller, accounts to work on, skipped entries) for a root-task module whose task
+    needs ``feature``: the management account and accounts that are not ACTIVE are
+    skipped with the reason."""
     caller = organizations.identify_caller(factory)
     organizations.require_all_features(caller)
+    require_feature(factory, caller, feature)
     orgs = factory.client("organizations")
     tree = organizations.read_as(caller, organizations.load_tree, orgs, caller, targets)
     root_task_targets = targeting.Targets(

@@ -99,6 +99,10 @@ class EndpointError(RootGuardError):
     error_class = "endpoint_error"
 
 
+class RegionDisabled(RootGuardError):
+    error_class = "region_disabled"
+
+
 class CredentialsError(RootGuardError):
     error_class = "no_credentials"
 
@@ -147,7 +151,7 @@ _BY_CODE = {
     "SlowDown": (Throttled, "AWS kept throttling the request after every retry. Run again later or lower concurrency."),
     "ExpiredToken": (SessionExpired, "The credentials' session has expired. Refresh the credentials and run again."),
     "RegionDisabled": (
-        AccessDenied,
+        RegionDisabled,
         "AWS STS is not activated in this Region for the account. Activate it in the IAM console (Account settings) "
         "or use another Region.",
     ),

@@ -8,6 +8,7 @@ organization-wide picture of centralized root access."""
 from __future__ import annotations
 
 from . import organizations
+from .errors import FeatureNotEnabled, RootGuardError, is_code
 from .organizations import IAM_PRINCIPAL, call, read_as
 
 # Module option -> IAM feature name, in the order features are enabled.
@@ -120,3 +121,20 @@ def describe_root_access(factory) -> dict:
         "root_sessions": "RootSessions" in enabled,
         "problems": problems,
     }
+
+
+def require_feature(factory, caller, feature: str) -> None:
+    """Refuse, before any root session, a run whose task needs a feature that is off
+    (trusted access for IAM missing counts as off)."""
+    try:
+        enabled = read_as(caller, list_features, factory.client("iam"))
+    except RootGuardError as error:
+        if not is_code(error, "ServiceAccessNotEnabledException"):
+            raise
+        raise organizations.trusted_access_missing(caller, f", so {feature} is off and no root session can be opened") from None
+    if feature not in enabled:
+        option = next(option for option, name in FEATURES.items() if name == feature)
+        raise FeatureNotEnabled(
+            f"{feature} is not enabled in organization {caller.organization_id} (enabled: {', '.join(enabled) or 'none'}), so no "
+            f"root session can be opened for this task. Enable it with rootguard.aws.iam_organizations_features ({option}: true)."
+        )

@@ -15,6 +15,7 @@ import re
 
 from . import organizations
 from .bulk import RootSession
+from .features import require_feature
 from .errors import Conflict, InvalidInput, NotFound, RootGuardError, is_code
 from .organizations import call
 from .validation import TASK_POLICY_PREFIX
@@ -234,6 +235,7 @@ def check_target_account(factory, account_id: str) -> None:
     """The account must be an ACTIVE member other than the management account."""
     caller = organizations.identify_caller(factory)
     organizations.require_all_features(caller)
+    require_feature(factory, caller, "RootSessions")
     if account_id == caller.management_account_id:
         raise Conflict(f"account_id: {account_id} is the management account, which centralized root access does not cover; "
                        "use its own root user or an IAM principal there.")

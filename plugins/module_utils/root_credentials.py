@@ -17,6 +17,7 @@ from .validation import TASK_POLICY_PREFIX
 AUDIT_POLICY = TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"
 DELETE_POLICY = TASK_POLICY_PREFIX + "IAMDeleteRootUserCredentials"
 RECOVERY_POLICY = TASK_POLICY_PREFIX + "IAMCreateRootUserPassword"
+CREDENTIALS_FEATURE = "RootCredentialsManagement"
 
 # In the order they are removed.
 CREDENTIAL_TYPES = ("access_keys", "signing_certificates", "mfa_devices", "password")
@@ -165,7 +166,7 @@ def audit_account(session) -> dict:
 
 def audit(factory, targets, workers: int, fail_on_error: bool) -> dict:
     """root_credentials_info: one audit session per account, 1 + 4 calls (+1 per access key)."""
-    caller, accounts, skipped = bulk.target_accounts(factory, targets)
+    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE)
 
     def one(account):
         result = bulk.account_result(account)
@@ -184,7 +185,7 @@ def audit(factory, targets, workers: int, fail_on_error: bool) -> dict:
 def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool) -> dict:
     """root_credentials state=absent.  Every account is read first (one delete session
     each, kept for the changes), so the blast-radius limit is checked before any write."""
-    caller, accounts, skipped = bulk.target_accounts(factory, targets)
+    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE)
     sessions = {account["id"]: bulk.RootSession(factory, account["id"], DELETE_POLICY) for account in accounts}
 
     def read_one(account):
@@ -255,7 +256,7 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
 
     Re-allowing recovery needs an IAMCreateRootUserPassword session; removing the
     login profile needs IAMDeleteRootUserCredentials."""
-    caller, accounts, skipped = bulk.target_accounts(factory, targets)
+    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE)
     policy = RECOVERY_POLICY if present else DELETE_POLICY
     action = "create_login_profile" if present else "delete_login_profile"
 

@@ -11,11 +11,13 @@ import re
 
 from .errors import InvalidInput
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ROOT_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
-OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
-ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
-SERVICE_PRINCIPAL = re.compile(r"^[\w+=,.@-]{1,128}$")
+# Matched with fullmatch(): a trailing newline or a non-ASCII digit is not an id.
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# Centralized root access exists in the commercial partition only (not GovCloud or China).
+ROOT_PRINCIPAL_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):root")
+OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+ROOT_ID = re.compile(r"r-[0-9a-z]{4,32}")
+SERVICE_PRINCIPAL = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 
 TASK_POLICY_PREFIX = "arn:aws:iam::aws:policy/root-task/"
 TASK_POLICIES = (
@@ -38,7 +40,7 @@ def _shown(value) -> str:
 
 def account_id(value, option: str) -> str:
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    if text is None or not ACCOUNT_ID.match(text):
+    if text is None or not ACCOUNT_ID.fullmatch(text):
         raise InvalidInput(
             f"{option}: {_shown(value)} is not an AWS account id (12 digits; quote it in YAML so that leading zeros stay)."
         )
@@ -66,7 +68,7 @@ def parent_ids(values, option: str) -> list:
     checked = []
     for value in values:
         text = str(value)
-        if not (OU_ID.match(text) or ROOT_ID.match(text)):
+        if not (OU_ID.fullmatch(text) or ROOT_ID.fullmatch(text)):
             raise InvalidInput(
                 f"{option}: {_shown(value)} is not an organizational unit id (ou-<root part>-<ou part>, "
                 "such as ou-ab12-cdefgh34) or a root id (r-ab12)."
@@ -78,10 +80,10 @@ def parent_ids(values, option: str) -> list:
 def target_principal(value, option: str = "target_account") -> str:
     """An account id, or the member account's root principal ARN; returns the account id."""
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    match = ROOT_PRINCIPAL_ARN.match(text)
+    match = ROOT_PRINCIPAL_ARN.fullmatch(text)
     if match:
         return match.group(1)
-    if ACCOUNT_ID.match(text):
+    if ACCOUNT_ID.fullmatch(text):
         return text
     raise InvalidInput(f"{option}: {_shown(value)} is neither a 12-digit account id nor a root principal ARN "
                        "(arn:aws:iam::111122223333:root).")
@@ -105,6 +107,6 @@ def duration_seconds(value, option: str = "duration_seconds") -> int:
 
 def service_principal(value, option: str = "service_principal") -> str:
     text = str(value)
-    if not SERVICE_PRINCIPAL.match(text) or "." not in text:
+    if not SERVICE_PRINCIPAL.fullmatch(text) or "." not in text:
         raise InvalidInput(f"{option}: {_shown(value)} is not a service principal (such as iam.amazonaws.com).")
     return text

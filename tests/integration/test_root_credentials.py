@@ -587,12 +587,13 @@ def test_password_recovery_present_and_absent(control, run_playbook):
 # Feature not enabled
 
 
-@pytest.mark.parametrize(("playbook", "variables", "name", "trusted_access"), [
-    (AUDIT, {}, "audit", True),
-    (REMOVAL, {}, "removal", False),
-    (RECOVERY, {"recovery_state": "present"}, "recovery", False),
-], ids=["root_credentials_info-trusted_access_only", "root_credentials", "root_password_recovery"])
-def test_without_root_credentials_management_every_account_fails(control, run_playbook, playbook, variables, name, trusted_access):
+@pytest.mark.parametrize(("playbook", "variables", "name", "trusted_access", "error_class"), [
+    (AUDIT, {}, "audit", True, "feature_not_enabled"),
+    (REMOVAL, {}, "removal", True, "feature_not_enabled"),
+    (RECOVERY, {"recovery_state": "present"}, "recovery", False, "trusted_access_not_enabled"),
+], ids=["root_credentials_info", "root_credentials", "root_password_recovery-no_trusted_access"])
+def test_without_root_credentials_management_the_task_fails_before_any_root_session(control, run_playbook, playbook, variables, name,
+                                                                                    trusted_access, error_class):
     truth = control.seed(accounts=4, profile="full", trusted_access=trusted_access)
     control.clear_requests()
 
@@ -601,13 +602,10 @@ def test_without_root_credentials_management_every_account_fails(control, run_pl
     assert run.returncode != 0
     result = run.result(name)
     assert result["failed"] is True
-    results = by_id(result)
-    for account in truth["accounts"]:
-        entry = results[account["id"]]
-        assert entry["status"] == "failed", entry
-        assert entry["error_class"] == "access_denied", entry
-        assert RCM in entry["error_message"], entry
-    assert result["summary"]["failed"] == 4
-    assert control.requests()["writes"] == 0
+    assert result["error_class"] == error_class, result
+    assert RCM in result["msg"], result
+    log = control.requests()
+    assert log["writes"] == 0
+    assert log["by_action"].get("sts:AssumeRoot", 0) == 0
     for account in truth["accounts"]:
         assert control.root_user(account["id"]) == account["root_user"]
