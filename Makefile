@@ -189,7 +189,7 @@ emulator-tests: $(VENV_STAMP) ## The emulator's own tests (pytest tests/emulator
 
 .PHONY: integration
 integration: collection-tree ## Playbook runs against the emulator (pytest tests/integration)
-	$(call PYTEST_DIR,tests/integration,$(RUN_ENV))
+	$(call PYTEST_DIR,tests/integration,$(RUN_ENV),-n 2)
 
 # ---------------------------------------------------------------------------
 # Linters

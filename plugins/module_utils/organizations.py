@@ -254,9 +254,16 @@ def ensure_trusted_access(factory, service_principal: str, present: bool, check_
     orgs = factory.client("organizations")
     if present:
         require_all_features(caller)
-    plan = plan_trusted_access(read_as(caller, trusted_access, orgs), service_principal, present)
+    what = f"{'enable' if present else 'disable'} trusted access for {service_principal}"
+    try:
+        current = trusted_access(orgs)
+    except AccessDenied:
+        # Denied even the read: whatever is due, only the management account could do it.
+        require_management(caller, what)
+        raise
+    plan = plan_trusted_access(current, service_principal, present)
     if plan["changed"]:
-        require_management(caller, f"{'enable' if present else 'disable'} trusted access for {service_principal}")
+        require_management(caller, what)
         if not check_mode:
             set_trusted_access(orgs, service_principal, present)
     return {
@@ -355,5 +362,5 @@ def list_accounts(factory, targets: Targets, include_tags: bool) -> dict:
         "organization_id": caller.organization_id,
         "management_account_id": caller.management_account_id,
         "accounts": accounts,
-        "skipped": skipped,
+        "skipped_accounts": skipped,
     }

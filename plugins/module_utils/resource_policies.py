@@ -23,10 +23,11 @@ from .validation import TASK_POLICY_PREFIX
 BUCKET_POLICY = TASK_POLICY_PREFIX + "S3UnlockBucketPolicy"
 QUEUE_POLICY = TASK_POLICY_PREFIX + "SQSUnlockQueuePolicy"
 
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-QUEUE_URL = re.compile(r"^https?://[^/\s]+/(\d{12})/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)$")
+# Matched with fullmatch(), so that a trailing newline is refused.
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+IP_ADDRESS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+QUEUE_URL = re.compile(r"https?://[^/\s]+/([0-9]{12})/([A-Za-z0-9_.-]{1,80})")
 MAX_POLICY_BYTES = 20 * 1024
 
 ARGUMENT_SPEC = {
@@ -43,15 +44,19 @@ ARGUMENT_SPEC = {
 
 def bucket_name(value, option: str = "bucket") -> str:
     text = str(value)
-    if not BUCKET_NAME.match(text) or ".." in text or IP_ADDRESS.match(text):
+    if not BUCKET_NAME.fullmatch(text) or ".." in text or IP_ADDRESS.fullmatch(text):
         raise InvalidInput(f"{option}: {text!r} is not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens).")
     return text
 
 
+def _is_queue_name(text: str) -> bool:
+    base = text[:-len(".fifo")] if text.endswith(".fifo") else text
+    return bool(QUEUE_NAME.fullmatch(base)) and len(text) <= 80
+
+
 def queue_name(value, option: str = "queue_name") -> str:
     text = str(value)
-    base = text[:-len(".fifo")] if text.endswith(".fifo") else text
-    if not QUEUE_NAME.match(base) or len(text) > 80:
+    if not _is_queue_name(text):
         raise InvalidInput(f"{option}: {text!r} is not a valid SQS queue name (1 to 80 letters, digits, hyphens and underscores, "
                            "optionally ending in .fifo).")
     return text
@@ -59,8 +64,8 @@ def queue_name(value, option: str = "queue_name") -> str:
 
 def queue_url(value, account_id: str, option: str = "queue_url") -> str:
     text = str(value)
-    match = QUEUE_URL.match(text)
-    if not match:
+    match = QUEUE_URL.fullmatch(text)
+    if not match or not _is_queue_name(match.group(2)):
         raise InvalidInput(f"{option}: {text!r} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account id>/<queue name>).")
     if match.group(1) != account_id:
         raise InvalidInput(f"{option}: the queue belongs to account {match.group(1)}, not to account_id {account_id}.")
@@ -87,6 +92,8 @@ def policy_document(value, option: str = "policy") -> str:
 def backup_directory(value, option: str = "backup_dir") -> str | None:
     if value is None:
         return None
+    if not str(value).strip():
+        raise InvalidInput(f"{option}: empty; give an existing directory, or leave the option out for no backup file.")
     path = os.path.abspath(os.path.expanduser(str(value)))
     if not os.path.isdir(path):
         raise InvalidInput(f"{option}: {path} is not an existing directory.")
@@ -116,9 +123,26 @@ def _everyone(principal) -> bool:
     return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS", []))
 
 
-def denies_everyone(policy: str | None, managed_actions) -> bool:
-    """Whether the policy has an unconditional Deny for every principal that covers
-    one of ``managed_actions`` (the calls that read or change the policy)."""
+def _matches(value: str, patterns, case_sensitive: bool) -> bool:
+    if case_sensitive:
+        return any(fnmatch.fnmatchcase(value, str(pattern)) for pattern in patterns)
+    return any(fnmatch.fnmatchcase(value.lower(), str(pattern).lower()) for pattern in patterns)
+
+
+def _covers(statement: dict, key: str, value: str, case_sensitive: bool) -> bool:
+    """Whether the statement's ``key`` (Action or Resource), or its Not- form, covers ``value``."""
+    if key in statement:
+        return _matches(value, _as_list(statement[key]), case_sensitive)
+    if "Not" + key in statement:
+        return not _matches(value, _as_list(statement["Not" + key]), case_sensitive)
+    return key == "Resource"
+
+
+def denies_everyone(policy: str | None, managed_actions, resource_arn: str) -> bool:
+    """Whether the policy has an unconditional Deny for every principal that covers the
+    resource and one of ``managed_actions`` (the calls that read or change the policy).
+    Action and NotAction, Resource and NotResource are honoured; actions match without
+    regard to case, resources with it."""
     if not policy:
         return False
     try:
@@ -132,8 +156,9 @@ def denies_everyone(policy: str | None, managed_actions) -> bool:
             continue
         if not _everyone(statement.get("Principal")):
             continue
-        patterns = [str(action).lower() for action in _as_list(statement.get("Action", []))]
-        if any(fnmatch.fnmatchcase(action.lower(), pattern) for action in managed_actions for pattern in patterns):
+        if not _covers(statement, "Resource", resource_arn, case_sensitive=True):
+            continue
+        if any(_covers(statement, "Action", action, case_sensitive=False) for action in managed_actions):
             return True
     return False
 
@@ -172,6 +197,7 @@ class BucketPolicy:
         self.name = name
         self.resource = name
         self.region = region
+        self.arn = f"arn:aws:s3:::{name}"
 
     def locate(self) -> None:
         """Find the bucket among the account's own (ListBuckets is the only listing the
@@ -207,6 +233,7 @@ class QueuePolicy:
         self.url = url
         self.resource = name or url.rsplit("/", 1)[-1]
         self.region = region
+        self.arn = f"arn:aws:sqs:{region}:{session.account_id}:{self.resource}"
 
     def locate(self) -> None:
         if self.url is None:
@@ -257,7 +284,7 @@ def unlock(resource, desired: str | None, only_if_locked: bool, backup_dir: str 
     policy is written to ``backup_dir`` before the change; a failed backup stops the change."""
     resource.locate()
     current = resource.read()
-    locked = denies_everyone(current, resource.managed_actions)
+    locked = denies_everyone(current, resource.managed_actions, resource.arn)
     if desired is None:
         due = current is not None
     else:
@@ -266,7 +293,8 @@ def unlock(resource, desired: str | None, only_if_locked: bool, backup_dir: str 
     if due and only_if_locked and not locked:
         due = False
         message = ("The current policy does not deny everyone, so it was left as it is (only_if_locked is true)."
-                   if current is not None else None)
+                   if current is not None else
+                   "There is no policy, so none was put in place (only_if_locked is true; set it to false to put one).")
     backup_path = None
     if due and not check_mode:
         if backup_dir is not None and current is not None:

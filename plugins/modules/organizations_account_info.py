@@ -16,7 +16,7 @@ description:
   - Walks the OU tree once (C(ListRoots), C(ListOrganizationalUnitsForParent)) and lists the accounts of the parents
     in scope (C(ListAccountsForParent)); when organizational units are targeted, only their subtrees are listed.
     Pages are followed to the end and throttling is ridden out with backoff.
-  - Accounts left out are returned in RV(skipped) with the reason.
+  - Accounts left out are returned in RV(skipped_accounts) with the reason.
   - Works from the management account and from a delegated administrator.
 author:
   - RootGuard maintainers (@rootguard)
@@ -117,7 +117,7 @@ accounts:
       description: The account's tags (empty when O(include_tags=false)).
       type: dict
       sample: {"team": "payments"}
-skipped:
+skipped_accounts:
   description: The accounts left out, sorted by id.
   returned: success
   type: list

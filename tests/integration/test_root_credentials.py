@@ -109,11 +109,12 @@ def root_task_policies(entries: list, account_id: str) -> set:
 
 
 def assert_outside_calls_are_organization_reads(entries: list, targeted: set) -> None:
-    """No call about an account outside ``targeted``, except the caller's own identity and Organizations reads."""
+    """No call about an account outside ``targeted``, except the caller's own identity, Organizations reads
+    and the one check of the organization's features."""
     outside = [entry for entry in entries if entry["account"] not in targeted]
     for entry in outside:
         assert entry["account"] == MANAGEMENT and entry["principal"] == "iam", entry
-        assert action(entry) == "sts:GetCallerIdentity" or entry["service"] == "organizations", entry
+        assert action(entry) in ("sts:GetCallerIdentity", "iam:ListOrganizationsFeatures") or entry["service"] == "organizations", entry
         assert not entry["write"], entry
 
 

@@ -1,0 +1,601 @@
+"""root_bucket_policy and root_queue_policy, through real ansible-playbook runs against the emulator.
+
+Each playbook run is a list of steps (tests/integration/playbooks/resource_policy_*.yml);
+the request log is cut into one piece per module run (every run starts with
+sts:GetCallerIdentity).  What a module says it did is checked against the emulator:
+the log (writes, the root session's task policy) and the policy itself, read back from
+a fresh root session of the owning account with boto3, which is the only principal a
+policy that denies everyone still lets in."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import stat
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+REGION = "us-east-1"
+MANAGEMENT = "123456789012"
+OUTSIDER = "999999999999"
+FEATURES = ["RootCredentialsManagement", "RootSessions"]
+TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
+# Indexes in the mixed cycle (seed.MIXED_CYCLE) of 10 accounts.
+SUSPENDED = 5
+ORDINARY_BUCKET = 6
+
+
+# ---------------------------------------------------------------------------
+# The two modules
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """What differs between the two modules, for the tests that run both."""
+
+    name: str
+    playbook: str
+    service: str
+    task_policy: str
+    delete_action: str
+    put_action: str
+    locked: tuple  # two member indexes (mixed cycle) whose resource is locked
+
+    def resource(self, account: dict) -> dict:
+        return (account["buckets"] if self.name == "bucket" else account["queues"])[0]
+
+    def target(self, endpoint: str, account_id: str, name: str, by_url: bool = False) -> dict:
+        if self.name == "bucket":
+            return {"bucket": name}
+        return {"queue_url": queue_url(endpoint, account_id, name)} if by_url else {"queue_name": name}
+
+
+BUCKET = Kind("bucket", "resource_policy_bucket.yml", "s3", "S3UnlockBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", (4, 9))
+QUEUE = Kind("queue", "resource_policy_queue.yml", "sqs", "SQSUnlockQueuePolicy", "sqs:SetQueueAttributes", "sqs:SetQueueAttributes", (8, 7))
+KINDS = pytest.mark.parametrize("kind", [BUCKET, QUEUE], ids=["bucket", "queue"])
+
+
+def queue_url(endpoint: str, account_id: str, name: str) -> str:
+    """The URL the emulator gives a queue (what GetQueueUrl returns)."""
+    return f"{endpoint}/{account_id}/{name}"
+
+
+# ---------------------------------------------------------------------------
+# The emulator's state, as the owning account's root user sees it
+
+
+def root_client(endpoint: str, kind: Kind, account_id: str):
+    """A client of a new root session in ``account_id``, with the module's own task policy."""
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    credentials = sts.assume_root(TargetPrincipal=account_id, TaskPolicyArn={"arn": TASK_POLICY_ARN.format(kind.task_policy)},
+                                  DurationSeconds=900)["Credentials"]
+    return boto3.client(kind.service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
+
+
+def read_policy(endpoint: str, kind: Kind, account_id: str, name: str) -> str | None:
+    """The policy as AWS returns it; None only for NoSuchBucketPolicy, or a queue without a Policy attribute."""
+    client = root_client(endpoint, kind, account_id)
+    if kind.name == "bucket":
+        try:
+            return client.get_bucket_policy(Bucket=name)["Policy"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "NoSuchBucketPolicy":
+                return None
+            raise
+    attributes = client.get_queue_attributes(QueueUrl=queue_url(endpoint, account_id, name), AttributeNames=["Policy"])
+    return attributes.get("Attributes", {}).get("Policy")
+
+
+def write_policy(endpoint: str, kind: Kind, account_id: str, name: str, policy: str) -> None:
+    client = root_client(endpoint, kind, account_id)
+    if kind.name == "bucket":
+        client.put_bucket_policy(Bucket=name, Policy=policy)
+    else:
+        client.set_queue_attributes(QueueUrl=queue_url(endpoint, account_id, name), Attributes={"Policy": policy})
+
+
+def replacement_policy(kind: Kind, account_id: str, name: str) -> dict:
+    """A working policy to put in place of a locked one."""
+    if kind.name == "bucket":
+        return {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }],
+        }
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowOwnAccount", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"], "Resource": f"arn:aws:sqs:{REGION}:{account_id}:{name}",
+        }],
+    }
+
+
+# ---------------------------------------------------------------------------
+# The request log
+
+
+def action(entry: dict) -> str:
+    return f"{entry['service']}:{entry['action']}"
+
+
+def module_runs(entries: list) -> list:
+    """The request log cut into module runs: each starts with sts:GetCallerIdentity."""
+    runs: list = []
+    for entry in entries:
+        if action(entry) == "sts:GetCallerIdentity":
+            runs.append([])
+        assert runs, f"a request before the first GetCallerIdentity: {entry}"
+        runs[-1].append(entry)
+    return runs
+
+
+def writes(entries: list) -> list:
+    return [action(entry) for entry in entries if entry["write"]]
+
+
+def count(entries: list, name: str) -> int:
+    return sum(1 for entry in entries if action(entry) == name)
+
+
+def assert_root_session_run(kind: Kind, entries: list, account_id: str) -> None:
+    """One AssumeRoot into ``account_id`` by the caller, and every call on the resource from that
+    root session, under the module's task policy."""
+    assume = [entry for entry in entries if action(entry) == "sts:AssumeRoot"]
+    assert [(entry["account"], entry["principal"], entry["rejected"]) for entry in assume] == [(account_id, "iam", None)]
+    resource_calls = [entry for entry in entries if entry["service"] == kind.service]
+    assert resource_calls
+    assert {(entry["account"], entry["principal"], entry["task_policy"]) for entry in resource_calls} == {
+        (account_id, "root", kind.task_policy)}
+
+
+# ---------------------------------------------------------------------------
+# Steps and backups
+
+
+def step(name: str, account_id: str, target: dict, **options) -> dict:
+    return {"name": name, "account_id": account_id, **target, **options}
+
+
+def backups_dir(tmp_path: pathlib.Path, name: str = "backups") -> pathlib.Path:
+    path = tmp_path / name
+    path.mkdir()
+    return path
+
+
+def assert_backup(result: dict, directory: pathlib.Path, account_id: str, name: str, policy: str) -> pathlib.Path:
+    path = pathlib.Path(result["backup_file"])
+    assert path.parent == directory
+    assert account_id in path.name and name in path.name, path.name
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_bytes() == policy.encode("utf-8")
+    return path
+
+
+def seeded(control, **options) -> dict:
+    options.setdefault("features", FEATURES)
+    return control.seed(accounts=10, profile="mixed", **options)
+
+
+# ---------------------------------------------------------------------------
+# Tests
+
+
+@KINDS
+def test_check_mode_reads_and_writes_nothing(kind, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    account = truth["accounts"][kind.locked[0]]
+    resource = kind.resource(account)
+    backups = backups_dir(tmp_path)
+    control.clear_requests()
+
+    run = run_playbook(kind.playbook, check=True, extra_vars={"steps": [
+        step("preview", account["id"], kind.target(emulator.endpoint, account["id"], resource["name"], by_url=True),
+             backup_dir=str(backups), diff=True),
+    ]})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = results["preview"]
+    assert result["changed"] is True
+    assert result["locked"] is True
+    assert result["previous_policy"] == resource["policy"]
+    assert result["policy"] is None
+    assert result["backup_file"] is None
+    assert result["diff"] == {"before": {"policy": json.loads(resource["policy"])}, "after": {"policy": None}}
+    assert not list(backups.iterdir())
+    log = control.requests()
+    assert log["writes"] == 0, writes(log["entries"])
+    assert_root_session_run(kind, log["entries"], account["id"])
+    assert read_policy(emulator.endpoint, kind, account["id"], resource["name"]) == resource["policy"]
+
+
+@KINDS
+def test_unlock_keeps_a_backup_and_a_second_run_changes_nothing(kind, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    account = truth["accounts"][kind.locked[0]]
+    resource = kind.resource(account)
+    target = kind.target(emulator.endpoint, account["id"], resource["name"])
+    backups = backups_dir(tmp_path)
+    control.clear_requests()
+
+    run = run_playbook(kind.playbook, extra_vars={"steps": [
+        step("unlock", account["id"], target, backup_dir=str(backups), diff=True),
+        step("again", account["id"], target, backup_dir=str(backups)),
+    ]})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    unlock, again = results["unlock"], results["again"]
+    assert unlock["changed"] is True
+    assert unlock["locked"] is True
+    assert unlock["previous_policy"] == resource["policy"]
+    assert unlock["policy"] is None
+    assert unlock["message"] is None
+    assert unlock["diff"] == {"before": {"policy": json.loads(resource["policy"])}, "after": {"policy": None}}
+    backup = assert_backup(unlock, backups, account["id"], resource["name"], resource["policy"])
+    assert again["changed"] is False
+    assert again["previous_policy"] is None and again["policy"] is None and again["locked"] is False
+    assert again["backup_file"] is None
+    assert "diff" not in again
+    assert list(backups.iterdir()) == [backup]
+    if kind is QUEUE:
+        assert unlock["queue_url"] == again["queue_url"] == queue_url(emulator.endpoint, account["id"], resource["name"])
+    else:
+        assert unlock["bucket"] == resource["name"]
+
+    first, second = module_runs(control.requests()["entries"])
+    assert writes(first) == [kind.delete_action]
+    assert writes(second) == []
+    for entries in (first, second):
+        assert_root_session_run(kind, entries, account["id"])
+        assert not [entry for entry in entries if entry["rejected"]]
+    if kind is QUEUE:
+        assert count(first, "sqs:GetQueueUrl") == 1
+
+    assert read_policy(emulator.endpoint, kind, account["id"], resource["name"]) is None
+    # The backup restores the policy exactly as AWS had it.
+    write_policy(emulator.endpoint, kind, account["id"], resource["name"], backup.read_bytes().decode("utf-8"))
+    assert read_policy(emulator.endpoint, kind, account["id"], resource["name"]) == resource["policy"]
+
+
+@KINDS
+def test_only_if_locked_leaves_an_ordinary_policy_alone(kind, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    if kind is BUCKET:
+        account = truth["accounts"][ORDINARY_BUCKET]
+        resource = kind.resource(account)
+        assert resource["locked"] is False
+        ordinary = resource["policy"]
+    else:
+        account = truth["accounts"][kind.locked[0]]
+        resource = kind.resource(account)
+        document = json.loads(resource["policy"])
+        document["Statement"][0]["Condition"] = {"Bool": {"aws:SecureTransport": "false"}}
+        ordinary = json.dumps(document)
+        write_policy(emulator.endpoint, kind, account["id"], resource["name"], ordinary)
+    target = kind.target(emulator.endpoint, account["id"], resource["name"])
+    backups = backups_dir(tmp_path)
+    control.clear_requests()
+
+    run = run_playbook(kind.playbook, extra_vars={"steps": [
+        step("guarded", account["id"], target, backup_dir=str(backups)),
+        step("forced", account["id"], target, backup_dir=str(backups), only_if_locked=False),
+    ]})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    guarded, forced = results["guarded"], results["forced"]
+    assert guarded["changed"] is False
+    assert guarded["locked"] is False
+    assert "does not deny everyone" in guarded["message"] and "only_if_locked" in guarded["message"]
+    assert guarded["previous_policy"] == guarded["policy"] == ordinary
+    assert guarded["backup_file"] is None
+    # The first run left the policy as it was, byte for byte; the second deleted it.
+    assert forced["changed"] is True
+    assert forced["locked"] is False
+    assert forced["previous_policy"] == ordinary
+    assert forced["policy"] is None
+    assert_backup(forced, backups, account["id"], resource["name"], ordinary)
+    first, second = module_runs(control.requests()["entries"])
+    assert writes(first) == []
+    assert writes(second) == [kind.delete_action]
+    assert read_policy(emulator.endpoint, kind, account["id"], resource["name"]) is None
+
+
+@KINDS
+def test_state_present_puts_a_policy_given_as_a_dict_or_a_json_string(kind, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    accounts = [truth["accounts"][index] for index in kind.locked]
+    resources = [kind.resource(account) for account in accounts]
+    desired = [replacement_policy(kind, account["id"], resource["name"]) for account, resource in zip(accounts, resources)]
+    as_dict = {"state": "present", "policy": desired[0]}
+    as_text = {"state": "present", "policy": json.dumps(desired[1], indent=2)}
+    targets = [kind.target(emulator.endpoint, accounts[0]["id"], resources[0]["name"], by_url=True),
+               kind.target(emulator.endpoint, accounts[1]["id"], resources[1]["name"])]
+    backups = backups_dir(tmp_path)
+    control.clear_requests()
+
+    run = run_playbook(kind.playbook, extra_vars={"steps": [
+        step("dict", accounts[0]["id"], targets[0], backup_dir=str(backups), diff=True, **as_dict),
+        step("dict_again", accounts[0]["id"], targets[0], backup_dir=str(backups), **as_dict),
+        step("text", accounts[1]["id"], targets[1], backup_dir=str(backups), **as_text),
+        step("text_again", accounts[1]["id"], targets[1], backup_dir=str(backups), **as_text),
+    ]}, env={"ANSIBLE_INJECT_INVOCATION": "true"})
+    results = run.result("steps")
+    runs = module_runs(control.requests()["entries"])
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert isinstance(results["dict"]["invocation"]["module_args"]["policy"], dict)
+    assert isinstance(results["text"]["invocation"]["module_args"]["policy"], str)
+    assert results["dict"]["diff"] == {"before": {"policy": json.loads(resources[0]["policy"])}, "after": {"policy": desired[0]}}
+    for name, again, account, resource, policy in (("dict", "dict_again", accounts[0], resources[0], desired[0]),
+                                                   ("text", "text_again", accounts[1], resources[1], desired[1])):
+        changed, unchanged = results[name], results[again]
+        assert changed["changed"] is True, changed
+        assert changed["locked"] is True
+        assert changed["previous_policy"] == resource["policy"]
+        assert json.loads(changed["policy"]) == policy
+        assert_backup(changed, backups, account["id"], resource["name"], resource["policy"])
+        assert unchanged["changed"] is False, unchanged
+        assert unchanged["locked"] is False
+        assert json.loads(unchanged["previous_policy"]) == json.loads(unchanged["policy"]) == policy
+        assert unchanged["backup_file"] is None
+        assert json.loads(read_policy(emulator.endpoint, kind, account["id"], resource["name"])) == policy
+    assert len(list(backups.iterdir())) == 2
+    assert [writes(entries) for entries in runs] == [[kind.put_action], [], [kind.put_action], []]
+    for entries, account in zip(runs, [accounts[0], accounts[0], accounts[1], accounts[1]]):
+        assert_root_session_run(kind, entries, account["id"])
+    if kind is QUEUE:
+        assert [count(entries, "sqs:GetQueueUrl") for entries in runs] == [0, 0, 1, 1]
+
+
+@KINDS
+def test_faults_on_the_change_after_the_backup(kind, control, emulator, run_playbook, tmp_path):
+    """A change AWS refuses leaves the policy in place with its backup written; a change
+    that meets two 5xx errors is retried and made, with one backup."""
+    truth = seeded(control)
+    refused, transient = (truth["accounts"][index] for index in kind.locked)
+    resources = {account["id"]: kind.resource(account) for account in (refused, transient)}
+    backups = {account["id"]: backups_dir(tmp_path, account["id"]) for account in (refused, transient)}
+    write_action = kind.delete_action.split(":")[1]
+    # AccessDenied is not retried: the change is tried once and refused, however often the fault would fire.
+    control.add_fault(kind="custom", service=kind.service, action=write_action, account=refused["id"], code="AccessDenied",
+                      status=403, message="Injected: access denied", times=50)
+    control.add_fault(kind="server_error", service=kind.service, action=write_action, account=transient["id"], times=2)
+    control.clear_requests()
+
+    run = run_playbook(kind.playbook, extra_vars={"steps": [
+        step(name, account["id"], kind.target(emulator.endpoint, account["id"], resources[account["id"]]["name"]),
+             backup_dir=str(backups[account["id"]]))
+        for name, account in (("refused", refused), ("transient", transient))
+    ]})
+    results = run.result("steps")
+    first, second = module_runs(control.requests()["entries"])
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = results["refused"]
+    assert result["failed"] is True, result
+    assert result["error_class"] == "access_denied"
+    assert result["aws_error_code"] == "AccessDenied"
+    resource = resources[refused["id"]]
+    files = list(backups[refused["id"]].iterdir())
+    assert len(files) == 1
+    assert refused["id"] in files[0].name and resource["name"] in files[0].name
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert files[0].read_bytes() == resource["policy"].encode("utf-8")
+    assert [(action(entry), entry["rejected"]) for entry in first if entry["write"]] == [(kind.delete_action, "AccessDenied")]
+
+    result = results["transient"]
+    assert result["changed"] is True, result
+    assert_backup(result, backups[transient["id"]], transient["id"], resources[transient["id"]]["name"], resources[transient["id"]]["policy"])
+    assert len(list(backups[transient["id"]].iterdir())) == 1
+    assert [action(entry) for entry in second if entry["write"]] == [kind.delete_action] * 3
+    assert [entry["rejected"] for entry in second if entry["write"]][-1] is None
+    assert count(second, "sts:AssumeRoot") == 1
+
+    control.clear_faults()
+    assert read_policy(emulator.endpoint, kind, refused["id"], resource["name"]) == resource["policy"]
+    assert read_policy(emulator.endpoint, kind, transient["id"], resources[transient["id"]]["name"]) is None
+
+
+@KINDS
+def test_accounts_and_resources_that_cannot_be_unlocked(kind, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    account = truth["accounts"][kind.locked[0]]
+    resource = kind.resource(account)
+    suspended = truth["accounts"][SUSPENDED]
+    assert suspended["state"] == "SUSPENDED"
+    unknown = kind.target(emulator.endpoint, account["id"], "no-such-resource-here")
+    control.clear_requests()
+
+    run = run_playbook(kind.playbook, extra_vars={"steps": [
+        step("unknown", account["id"], unknown),
+        step("management", MANAGEMENT, kind.target(emulator.endpoint, MANAGEMENT, resource["name"])),
+        step("suspended", suspended["id"], kind.target(emulator.endpoint, suspended["id"], resource["name"])),
+        step("outsider", OUTSIDER, kind.target(emulator.endpoint, OUTSIDER, resource["name"])),
+    ]})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert all(result["failed"] is True for result in results.values()), results
+    assert {name: result["error_class"] for name, result in results.items()} == {
+        "unknown": "not_found", "management": "conflict", "suspended": "conflict", "outsider": "not_found"}
+    assert results["unknown"]["msg"].startswith("bucket:" if kind is BUCKET else "queue_name:")
+    assert "no-such-resource-here" in results["unknown"]["msg"]
+    assert "management account" in results["management"]["msg"]
+    assert "SUSPENDED" in results["suspended"]["msg"]
+    assert OUTSIDER in results["outsider"]["msg"]
+    log = control.requests()
+    assert log["writes"] == 0, writes(log["entries"])
+    runs = module_runs(log["entries"])
+    assert [count(entries, "sts:AssumeRoot") for entries in runs] == [1, 0, 0, 0]
+    assert_root_session_run(kind, runs[0], account["id"])
+    assert read_policy(emulator.endpoint, kind, account["id"], resource["name"]) == resource["policy"]
+
+
+@KINDS
+def test_root_sessions_not_enabled_fails_before_any_root_session(kind, control, emulator, run_playbook):
+    truth = seeded(control, features=["RootCredentialsManagement"])
+    account = truth["accounts"][kind.locked[0]]
+    resource = kind.resource(account)
+    control.clear_requests()
+
+    run = run_playbook(kind.playbook, extra_vars={"steps": [
+        step("unlock", account["id"], kind.target(emulator.endpoint, account["id"], resource["name"])),
+    ]})
+    results = run.result("steps")
+
+    result = results["unlock"]
+    assert run.returncode == 0 and result["failed"] is True, run.stdout + run.stderr
+    assert result["error_class"] == "feature_not_enabled"
+    assert "RootSessions" in result["msg"]
+    log = control.requests()
+    assert log["writes"] == 0
+    assert [entry for entry in log["entries"] if action(entry) == "sts:AssumeRoot"] == []
+    assert not [entry for entry in log["entries"] if entry["service"] == kind.service]
+
+
+@KINDS
+def test_bad_input_is_refused_before_any_api_call(kind, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    account = truth["accounts"][kind.locked[0]]
+    resource = kind.resource(account)
+    target = kind.target(emulator.endpoint, account["id"], resource["name"])
+    other = truth["accounts"][kind.locked[1]]
+    if kind is BUCKET:
+        bad_target = ("bucket", {"bucket": "Bad_Bucket"})
+    else:
+        bad_target = ("queue_name", {"queue_name": "bad name!"})
+    steps = [
+        step("bad_target", account["id"], bad_target[1]),
+        step("not_json", account["id"], target, state="present", policy="not json"),
+        step("no_policy", account["id"], target, state="present"),
+        step("policy_when_absent", account["id"], target, state="absent", policy=replacement_policy(kind, account["id"], resource["name"])),
+        step("no_backup_dir", account["id"], target, backup_dir=str(tmp_path / "no-such-directory")),
+        step("short_account_id", "12345678901", target),
+    ]
+    expected = {
+        "bad_target": bad_target[0] + ":",
+        "not_json": "policy:",
+        "no_policy": "state is present but all of the following are missing: policy",
+        "policy_when_absent": "policy:",
+        "no_backup_dir": "backup_dir:",
+        "short_account_id": "account_id:",
+    }
+    if kind is QUEUE:
+        steps.append(step("foreign_queue_url", account["id"], {"queue_url": queue_url(emulator.endpoint, other["id"], kind.resource(other)["name"])}))
+        expected["foreign_queue_url"] = "queue_url:"
+    control.clear_requests()
+
+    run = run_playbook(kind.playbook, extra_vars={"steps": steps})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name, start in expected.items():
+        result = results[name]
+        assert result["failed"] is True, (name, result)
+        assert result["msg"].startswith(start), (name, result["msg"])
+        if name != "no_policy":
+            assert result["error_class"] == "invalid_input", (name, result)
+    if kind is QUEUE:
+        assert other["id"] in results["foreign_queue_url"]["msg"]
+    log = control.requests()
+    assert log["count"] == 0, [action(entry) for entry in log["entries"]]
+    assert read_policy(emulator.endpoint, kind, account["id"], resource["name"]) == resource["policy"]
+
+# ---------------------------------------------------------------------------
+# Lock detection, unknown queues, and nothing to put
+
+
+def lock_shapes(bucket: str) -> dict:
+    return {
+        # Denies everything but s3:GetObject, the policy calls included: everyone but root is locked out.
+        "not_action": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "DenyAllButGetObject", "Effect": "Deny", "Principal": "*", "NotAction": "s3:GetObject",
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]},
+        # Denies every call on the objects only: the policy calls act on the bucket, which stays open.
+        "objects_only": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "DenyObjects", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/*"}]},
+    }
+
+
+LOCK_VERDICTS = [
+    pytest.param("not_action", True, id="not-action-deny-locks-everyone-out"),
+    pytest.param("objects_only", False, id="deny-on-objects-only-leaves-the-policy-open"),
+]
+
+
+@pytest.mark.parametrize(("shape", "locks_out"), LOCK_VERDICTS)
+def test_only_if_locked_judges_a_lock_as_aws_does(shape, locks_out, control, emulator, caller_env, run_playbook, tmp_path):
+    truth = seeded(control)
+    account = truth["accounts"][BUCKET.locked[0]]
+    name = BUCKET.resource(account)["name"]
+    policy = json.dumps(lock_shapes(name)[shape])
+    write_policy(emulator.endpoint, BUCKET, account["id"], name, policy)
+    # Who the policy locks out, as the emulator enforces it: an administrator of the account.
+    credentials = caller_env(account["id"])
+    admin = boto3.client("s3", endpoint_url=emulator.endpoint, region_name=REGION, aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"], aws_session_token=credentials["AWS_SESSION_TOKEN"])
+    if locks_out:
+        with pytest.raises(ClientError) as denied:
+            admin.get_bucket_policy(Bucket=name)
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    else:
+        assert admin.get_bucket_policy(Bucket=name)["Policy"] == policy
+    backups = backups_dir(tmp_path)
+
+    run = run_playbook(BUCKET.playbook, extra_vars={"steps": [step("unlock", account["id"], {"bucket": name}, backup_dir=str(backups))]})
+    result = run.result("steps")["unlock"]
+
+    assert run.returncode == 0 and not result.get("failed"), run.stdout + run.stderr
+    assert result["previous_policy"] == policy
+    assert result["locked"] is locks_out
+    assert result["changed"] is locks_out
+    assert read_policy(emulator.endpoint, BUCKET, account["id"], name) == (None if locks_out else policy)
+
+
+def test_an_unknown_queue_is_not_found_by_url_as_by_name(control, emulator, run_playbook):
+    truth = seeded(control)
+    account = truth["accounts"][QUEUE.locked[0]]["id"]
+    control.clear_requests()
+
+    run = run_playbook(QUEUE.playbook, extra_vars={"steps": [
+        step("by_name", account, {"queue_name": "no-such-queue"}),
+        step("by_url", account, {"queue_url": queue_url(emulator.endpoint, account, "no-such-queue")}),
+    ]})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert results["by_name"]["failed"] is True
+    assert results["by_name"]["error_class"] == "not_found"
+    assert results["by_url"]["failed"] is True
+    assert control.requests()["writes"] == 0
+    assert results["by_url"]["error_class"] == "not_found", results["by_url"]["msg"]
+
+
+def test_state_present_on_a_bucket_without_a_policy_says_why_nothing_changed(control, emulator, run_playbook):
+    truth = seeded(control)
+    account = truth["accounts"][BUCKET.locked[0]]
+    name = BUCKET.resource(account)["name"]
+    root_client(emulator.endpoint, BUCKET, account["id"]).delete_bucket_policy(Bucket=name)
+    desired = replacement_policy(BUCKET, account["id"], name)
+
+    run = run_playbook(BUCKET.playbook, extra_vars={"steps": [step("present", account["id"], {"bucket": name}, state="present", policy=desired)]})
+    result = run.result("steps")["present"]
+
+    assert run.returncode == 0 and not result.get("failed"), run.stdout + run.stderr
+    assert result["previous_policy"] is None
+    current = read_policy(emulator.endpoint, BUCKET, account["id"], name)
+    if result["changed"]:
+        assert json.loads(current) == desired
+    else:
+        assert current is None
+        assert result["message"], result
