@@ -7,7 +7,6 @@ Every run goes through playbooks/organizations_modules.yml, which takes a list o
 from __future__ import annotations
 
 import boto3
-import pytest
 
 PLAYBOOK = "organizations_modules.yml"
 MANAGEMENT = "123456789012"
