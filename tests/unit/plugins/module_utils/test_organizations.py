@@ -160,8 +160,12 @@ def test_ensure_trusted_access_needs_all_features_to_enable(aws):
 def test_ensure_trusted_access_from_a_member_account(aws):
     aws.caller(MEMBER)
     aws.fail("organizations", "list_aws_service_access_for_organization", "AccessDeniedException", "You don't have permissions.")
-    with pytest.raises(errors.NotManagementOrDelegatedAdministrator):
+    with pytest.raises(errors.NotManagementAccount) as excinfo:
         organizations.ensure_trusted_access(aws.factory, IAM, True, check_mode=False)
+    assert excinfo.value.message == (
+        f"Only the management account ({MANAGEMENT}) of organization {ORG} can enable trusted access for {IAM}; "
+        f"the caller's account is {MEMBER}."
+    )
 
 
 # Delegated administrators ----------------------------------------------------------------
@@ -406,7 +410,7 @@ def test_list_all_accounts_over_pages(aws):
             account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", management_account=False, tags={}),
             account_result("210000000003", parent_id=PRODUCTION, ou_path="/Workloads/Production/", management_account=False, tags={}),
         ],
-        "skipped": [{"id": "210000000004", "name": "account-210000000004", "state": "SUSPENDED", "ou_path": "/Sandbox/",
+        "skipped_accounts": [{"id": "210000000004", "name": "account-210000000004", "state": "SUSPENDED", "ou_path": "/Sandbox/",
                      "reason": "not_active", "message": "the account is SUSPENDED."}],
     }
     assert aws.calls.count("organizations:ListAccountsForParent") == 6
@@ -445,7 +449,7 @@ def test_list_accounts_of_an_ou_with_tags(aws):
         ("210000000002", "/Workloads/Production/", {"team": "payments", "env": "prod"}),
         ("210000000005", "/Workloads/", {}),
     ]
-    assert result["skipped"] == []
+    assert result["skipped_accounts"] == []
     # Only the targeted subtree's accounts are listed: not the root's, not Sandbox's.
     assert aws.calls.count("organizations:ListAccountsForParent") == 2
 
@@ -468,7 +472,7 @@ def test_list_accounts_explicit_ids(aws):
     accounts_for(aws, PRODUCTION, [])
     result = organizations.list_accounts(aws.factory, Targets(account_ids=("999999999999", MANAGEMENT)), include_tags=False)
     assert [account["id"] for account in result["accounts"]] == [MANAGEMENT]
-    assert result["skipped"] == [{"id": "999999999999", "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
+    assert result["skipped_accounts"] == [{"id": "999999999999", "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
                                   "message": f"999999999999 is not a member of organization {ORG}."}]
 
 
@@ -508,7 +512,7 @@ def test_list_accounts_against_the_emulator(emulator):  # pylint: disable=unused
             expected["name"], expected["email"], expected["ou_path"], expected["parent_id"], False)
         assert account["tags"] == {"seed-index": str(truth["accounts"].index(expected))}
     assert result["accounts"][0]["management_account"] is True
-    assert [(entry["id"], entry["reason"], entry["ou_path"]) for entry in result["skipped"]] == [
+    assert [(entry["id"], entry["reason"], entry["ou_path"]) for entry in result["skipped_accounts"]] == [
         (account_id, "not_active", seeded[account_id]["ou_path"]) for account_id in sorted(set(seeded) - set(active))
     ]
 
