@@ -411,7 +411,7 @@ def test_list_all_accounts_over_pages(aws):
             account_result("210000000003", parent_id=PRODUCTION, ou_path="/Workloads/Production/", management_account=False, tags={}),
         ],
         "skipped_accounts": [{"id": "210000000004", "name": "account-210000000004", "state": "SUSPENDED", "ou_path": "/Sandbox/",
-                     "reason": "not_active", "message": "the account is SUSPENDED."}],
+                              "reason": "not_active", "message": "the account is SUSPENDED."}],
     }
     assert aws.calls.count("organizations:ListAccountsForParent") == 6
     assert "organizations:ListTagsForResource" not in aws.calls
@@ -473,7 +473,7 @@ def test_list_accounts_explicit_ids(aws):
     result = organizations.list_accounts(aws.factory, Targets(account_ids=("999999999999", MANAGEMENT)), include_tags=False)
     assert [account["id"] for account in result["accounts"]] == [MANAGEMENT]
     assert result["skipped_accounts"] == [{"id": "999999999999", "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
-                                  "message": f"999999999999 is not a member of organization {ORG}."}]
+                                           "message": f"999999999999 is not a member of organization {ORG}."}]
 
 
 def test_list_accounts_from_a_member_account(aws):
