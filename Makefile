@@ -106,6 +106,7 @@ collection-tree: $(AMAZON_AWS_STAMP)
 	  | tar --null --no-recursion -T - -cf - | tar -xf - -C $(COLLECTION_DIR)
 	@git -C $(COLLECTION_DIR) init --quiet
 	@cp -R "$$($(VENV_PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/amazon/aws" $(AMAZON_AWS_DIR)
+	@git -C $(AMAZON_AWS_DIR) init --quiet
 	@echo "Collection tree: $(COLLECTION_DIR) ($$(cd $(COLLECTION_DIR) && git ls-files --others --exclude-standard | wc -l) files)"
 	@untracked=$$(git ls-files --others --exclude-standard | wc -l); \
 	if [ "$$untracked" -gt 0 ]; then \
@@ -202,8 +203,12 @@ lint: collection-tree ## ansible-lint, production profile (.ansible-lint)
 	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" ansible-lint
 
 .PHONY: docs-lint
+# antsibull-docs copies the collection and its dependencies with the files git
+# does not ignore: amazon.aws is taken from the collection tree (its own `git
+# init`), not from the venv, which this repository's .gitignore hides.
 docs-lint: collection-tree ## antsibull-docs lint of the collection's docs
-	PATH="$(VENV_BIN):$$PATH" antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_DIR)
+	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+	  antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_DIR)
 
 .PHONY: changelog-lint
 changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragments
