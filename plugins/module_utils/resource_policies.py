@@ -73,17 +73,19 @@ def queue_url(value, account_id: str, option: str = "queue_url") -> str:
 
 
 def policy_document(value, option: str = "policy") -> str:
-    """A policy given as a dict or a JSON string, as the JSON text to send."""
+    """The JSON text to send: a JSON string as given, byte for byte (so that a backup
+    put back restores the policy exactly), a dict as compact JSON with sorted keys."""
     if isinstance(value, dict):
         document = value
+        text = json.dumps(document, separators=(",", ":"), sort_keys=True)
     else:
+        text = str(value) if value is not None else ""
         try:
-            document = json.loads(str(value))
+            document = json.loads(text)
         except ValueError as error:
             raise InvalidInput(f"{option}: not valid JSON ({error}).") from None
     if not isinstance(document, dict) or not document.get("Statement"):
         raise InvalidInput(f"{option}: a policy is a JSON object with a Statement.")
-    text = json.dumps(document, separators=(",", ":"), sort_keys=True)
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         raise InvalidInput(f"{option}: the policy is larger than {MAX_POLICY_BYTES} bytes.")
     return text

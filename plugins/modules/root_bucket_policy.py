@@ -41,6 +41,8 @@ options:
   policy:
     description:
       - The policy to put in place of the current one, as a JSON string or a dictionary. Required with O(state=present).
+      - A JSON string is sent as given, byte for byte, so that a backup file put back restores the policy exactly
+        (for example V({{ lookup('ansible.builtin.file', backup_file\) }})); a dictionary is sent as compact JSON.
     type: raw
   only_if_locked:
     description:

@@ -152,15 +152,18 @@ CANONICAL = ('{"Statement":[{"Action":["s3:GetObject"],"Effect":"Allow","Princip
              '"Resource":"arn:aws:s3:::my-bucket/*","Sid":"Read"}],"Version":"2012-10-17"}')
 
 
+def test_policy_document_gives_a_dict_as_canonical_compact_sorted_json():
+    assert resource_policies.policy_document(POLICY) == CANONICAL
+
+
 @pytest.mark.parametrize("value", [
-    POLICY,
     json.dumps(POLICY),
     json.dumps(POLICY, indent=4),
-    json.dumps(POLICY, sort_keys=True, separators=(",", ":")),
+    CANONICAL,
     "\n  " + json.dumps(dict(reversed(list(POLICY.items())))) + "\n",
-], ids=["dict", "json", "indented", "canonical", "reordered-with-whitespace"])
-def test_policy_document_gives_canonical_compact_sorted_json(value):
-    assert resource_policies.policy_document(value) == CANONICAL
+], ids=["json", "indented", "canonical", "reordered-with-whitespace"])
+def test_policy_document_sends_a_json_string_byte_for_byte(value):
+    assert resource_policies.policy_document(value) == value
 
 
 def test_policy_document_escapes_non_ascii():
@@ -196,10 +199,10 @@ def test_policy_document_size_limit():
     assert invalid(resource_policies.policy_document, json.dumps(sized_policy(30000), indent=2)).endswith("larger than 20480 bytes.")
 
 
-def test_policy_document_measures_the_compact_text_not_the_input():
-    padded = " " * 1000 + json.dumps(sized_policy(20000), indent=8) + "\n" * 1000
+def test_policy_document_measures_the_text_it_sends():
+    padded = " " * 1000 + json.dumps(sized_policy(19000)) + "\n" * 1000
     assert len(padded) > 20480
-    assert len(resource_policies.policy_document(padded)) == 20000
+    assert invalid(resource_policies.policy_document, padded) == "policy: the policy is larger than 20480 bytes."
 
 
 def test_policy_document_names_the_option():
@@ -224,7 +227,8 @@ def test_desired_and_backup_refuses_a_policy_with_state_absent(policy):
 
 
 def test_desired_and_backup_present(tmp_path):
-    assert resource_policies.desired_and_backup(params("present", json.dumps(POLICY), str(tmp_path))) == (CANONICAL, str(tmp_path))
+    assert resource_policies.desired_and_backup(params("present", json.dumps(POLICY), str(tmp_path))) == (json.dumps(POLICY), str(tmp_path))
+    assert resource_policies.desired_and_backup(params("present", POLICY, str(tmp_path))) == (CANONICAL, str(tmp_path))
 
 
 def test_desired_and_backup_checks_the_policy_before_the_directory(tmp_path):
