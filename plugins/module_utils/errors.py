@@ -115,17 +115,19 @@ TRUSTED_ACCESS_HINT = (
 # AWS error code without any "Exception" suffix -> (class, explanation).  The IAM
 # organization-feature errors are sent with the suffix by every SDK model and
 # documented without it, so codes are compared with the suffix stripped.
+_NO_ORGANIZATION = (
+    OrganizationNotFound,
+    "The caller's account is not a member of an AWS organization. Centralized root access needs an organization "
+    "with all features enabled: run this with credentials of its management account or of the IAM delegated administrator.",
+)
+_THROTTLED = (Throttled, "AWS kept throttling the request after every retry. Run again later or lower concurrency.")
+_INTERNAL = (ServiceUnavailable, "AWS reported an internal error; run again.")
+_INVALID = (InvalidInput, "AWS refused the input.")
+_NO_QUEUE = (NotFound, "The queue does not exist.")
+
 _BY_CODE = {
-    "AWSOrganizationsNotInUse": (
-        OrganizationNotFound,
-        "The caller's account is not a member of an AWS organization. Centralized root access needs an organization "
-        "with all features enabled: run this with credentials of its management account or of the IAM delegated administrator.",
-    ),
-    "OrganizationNotFound": (
-        OrganizationNotFound,
-        "The caller's account is not a member of an AWS organization. Centralized root access needs an organization "
-        "with all features enabled: run this with credentials of its management account or of the IAM delegated administrator.",
-    ),
+    "AWSOrganizationsNotInUse": _NO_ORGANIZATION,
+    "OrganizationNotFound": _NO_ORGANIZATION,
     "OrganizationNotInAllFeaturesMode": (
         OrganizationNotAllFeatures,
         "The organization has only consolidated billing features. Centralized root access needs all features: "
@@ -145,10 +147,10 @@ _BY_CODE = {
         "Only the organization's management account can enable root credentials management or root sessions; "
         "an IAM delegated administrator can read the features and disable them, not enable them.",
     ),
-    "Throttling": (Throttled, "AWS kept throttling the request after every retry. Run again later or lower concurrency."),
-    "TooManyRequests": (Throttled, "AWS kept throttling the request after every retry. Run again later or lower concurrency."),
-    "RequestThrottled": (Throttled, "AWS kept throttling the request after every retry. Run again later or lower concurrency."),
-    "SlowDown": (Throttled, "AWS kept throttling the request after every retry. Run again later or lower concurrency."),
+    "Throttling": _THROTTLED,
+    "TooManyRequests": _THROTTLED,
+    "RequestThrottled": _THROTTLED,
+    "SlowDown": _THROTTLED,
     "ExpiredToken": (SessionExpired, "The credentials' session has expired. Refresh the credentials and run again."),
     "RegionDisabled": (
         RegionDisabled,
@@ -161,18 +163,18 @@ _BY_CODE = {
     "NoSuchEntity": (NotFound, "The IAM entity does not exist."),
     "NoSuchBucket": (NotFound, "The bucket does not exist."),
     "NoSuchBucketPolicy": (NotFound, "The bucket has no policy."),
-    "QueueDoesNotExist": (NotFound, "The queue does not exist."),
-    "NonExistentQueue": (NotFound, "The queue does not exist."),
+    "QueueDoesNotExist": _NO_QUEUE,
+    "NonExistentQueue": _NO_QUEUE,
     "AccountAlreadyRegistered": (Conflict, "The account is already a delegated administrator for this service."),
     "AccountNotRegistered": (Conflict, "The account is not a delegated administrator for this service."),
     "ConcurrentModification": (Conflict, "Another request changed the same resource; AWS still refused after every retry."),
-    "ServiceFailure": (ServiceUnavailable, "AWS reported an internal error; run again."),
-    "Service": (ServiceUnavailable, "AWS reported an internal error; run again."),
-    "InternalFailure": (ServiceUnavailable, "AWS reported an internal error; run again."),
-    "ServiceUnavailable": (ServiceUnavailable, "AWS reported an internal error; run again."),
-    "InvalidInput": (InvalidInput, "AWS refused the input."),
-    "ValidationError": (InvalidInput, "AWS refused the input."),
-    "InvalidParameterValue": (InvalidInput, "AWS refused the input."),
+    "ServiceFailure": _INTERNAL,
+    "Service": _INTERNAL,
+    "InternalFailure": _INTERNAL,
+    "ServiceUnavailable": _INTERNAL,
+    "InvalidInput": _INVALID,
+    "ValidationError": _INVALID,
+    "InvalidParameterValue": _INVALID,
     "InvalidAction": (
         EndpointError,
         "The endpoint does not know this operation. AssumeRoot is only served by Regional STS endpoints, "
@@ -261,7 +263,8 @@ def _from_client_error(error: Exception, operation: str) -> RootGuardError:
         cls, text = _BY_CODE[code]
         return cls(text + suffix, wire_code, operation)
     if status >= 500:
-        return ServiceUnavailable("AWS reported an internal error; run again." + suffix, wire_code, operation)
+        cls, text = _INTERNAL
+        return cls(text + suffix, wire_code, operation)
     return RootGuardError(f"AWS refused the request.{suffix}", wire_code, operation)
 
 

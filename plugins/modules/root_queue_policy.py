@@ -22,11 +22,6 @@ description:
 author:
   - RootGuard maintainers (@rootguard)
 options:
-  account_id:
-    description:
-      - The member account that owns the queue, a 12-digit account id (quote it in YAML).
-    type: str
-    required: true
   queue_url:
     description:
       - The queue's URL; its account must be O(account_id). Exactly one of O(queue_url) and O(queue_name) is required.
@@ -35,38 +30,8 @@ options:
     description:
       - The queue's name, looked up in O(account_id) and the module's O(region).
     type: str
-  state:
-    description:
-      - V(absent) deletes the queue policy; V(present) puts O(policy) in its place.
-    type: str
-    choices: [absent, present]
-    default: absent
-  policy:
-    description:
-      - The policy to put in place of the current one, as a JSON string or a dictionary. Required with O(state=present).
-      - A JSON string is sent as given, byte for byte, so that a backup file put back restores the policy exactly
-        (for example V({{ lookup('ansible.builtin.file', backup_file\) }})); a dictionary is sent as compact JSON.
-    type: raw
-  only_if_locked:
-    description:
-      - Act only when the current policy denies everyone (an unconditional C(Deny) for principal C(*) that covers the
-        policy calls); otherwise report it in RV(message) and change nothing.
-    type: bool
-    default: true
-  backup_dir:
-    description:
-      - An existing directory where the current policy is written, byte for byte, before any change - a new file
-        readable by its owner only (mode 0600), named C(<account id>-<queue>-<UTC time>.json).
-      - The change is not made when the backup cannot be written. The old policy is also returned in
-        RV(previous_policy).
-    type: path
-attributes:
-  check_mode:
-    support: full
-    details: Check mode opens the root session and reads the policy; no backup is written and nothing changes.
-  diff_mode:
-    support: full
 extends_documentation_fragment:
+  - rootguard.aws.resource_policy
   - rootguard.aws.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
