@@ -64,44 +64,74 @@ def caller_env(emulator):
     return env_for
 
 
+def ansible_environment(emulator, tmp_path, env: dict | None = None) -> dict:
+    """The environment of an Ansible command pointed at the emulator through the environment alone."""
+    environment = {
+        key: value for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "MOTO_")) and key not in ("ANSIBLE_LOG_PATH",)
+    }
+    environment.update(
+        {
+            "AWS_ENDPOINT_URL": emulator.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_NOCOLOR": "true",
+            "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+        }
+    )
+    environment.update(env or {})
+    return environment
+
+
+def ansible_command(name: str) -> str:
+    command = shutil.which(name, path=os.path.dirname(sys.executable)) or shutil.which(name)
+    assert command, f"{name} is not installed"
+    return command
+
+
 @pytest.fixture
 def run_playbook(emulator, tmp_path):
     """Run a playbook from tests/integration/playbooks with ansible-playbook,
     pointed at the emulator through the environment alone. Tasks that save
     ``results_dir/<name>.json`` are returned in ``PlaybookRun.results``."""
-    ansible_playbook = shutil.which("ansible-playbook", path=os.path.dirname(sys.executable)) or shutil.which("ansible-playbook")
-    assert ansible_playbook, "ansible-playbook is not installed"
+    ansible_playbook = ansible_command("ansible-playbook")
 
     def run(playbook: str, extra_vars: dict | None = None, check: bool = False, verbosity: int = 0,
-            env: dict | None = None) -> PlaybookRun:
+            env: dict | None = None, inventory: str | None = None) -> PlaybookRun:
         results_dir = tmp_path / "results"
         results_dir.mkdir(exist_ok=True)
         variables = {"results_dir": str(results_dir), **(extra_vars or {})}
         command = [ansible_playbook, str(PLAYBOOKS / playbook), "-e", json.dumps(variables)]
+        if inventory:
+            command.extend(["-i", inventory])
         if check:
             command.append("--check")
         if verbosity:
             command.append("-" + "v" * verbosity)
-        environment = {
-            key: value for key, value in os.environ.items()
-            if not key.startswith(("AWS_", "MOTO_")) and key not in ("ANSIBLE_LOG_PATH",)
-        }
-        environment.update(
-            {
-                "AWS_ENDPOINT_URL": emulator.endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": REGION,
-                "ANSIBLE_LOCALHOST_WARNING": "false",
-                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-                "ANSIBLE_NOCOLOR": "true",
-                "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-                "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-            }
-        )
-        environment.update(env or {})
+        environment = ansible_environment(emulator, tmp_path, env)
         completed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600, check=False)
         results = {path.stem: json.loads(path.read_text()) for path in results_dir.glob("*.json")}
         return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, results)
+
+    return run
+
+
+@pytest.fixture
+def run_inventory(emulator, tmp_path):
+    """``ansible-inventory --list`` over an inventory configuration (a dict written to a
+    ``*.organization_accounts.yml`` file); returns (returncode, the parsed list or None, stderr)."""
+    ansible_inventory = ansible_command("ansible-inventory")
+
+    def run(config: dict, name: str = "test.organization_accounts.yml", env: dict | None = None) -> tuple:
+        path = tmp_path / name
+        path.write_text(json.dumps(config))
+        completed = subprocess.run([ansible_inventory, "-i", str(path), "--list", "--export"], env=ansible_environment(emulator, tmp_path, env),
+                                   capture_output=True, text=True, timeout=600, check=False)
+        listing = json.loads(completed.stdout) if completed.returncode == 0 else None
+        return completed.returncode, listing, completed.stderr
 
     return run
