@@ -55,6 +55,7 @@ EXAMPLES = r"""
 plugin: rootguard.aws.organization_accounts
 all_accounts: true
 
+---
 # prod.organization_accounts.yml: the Workloads OU without the sandbox, grouped by the team tag
 plugin: rootguard.aws.organization_accounts
 organizational_unit_ids:
