@@ -52,6 +52,18 @@ CASES = [
      None, ["root_sessions", "maybe", "bool"]),
     ("features-info-bad-bool", "iam_organizations_features_info", {"validate_certs": "maybe"},
      None, ["validate_certs", "maybe", "bool"]),
+    ("credentials-info-concurrency-0", "root_credentials_info", {"all_accounts": True, "concurrency": 0},
+     "invalid_input", ["concurrency", "0", "1 to 100"]),
+    ("credentials-info-account-id-13-digits", "root_credentials_info", {"account_ids": ["1234567890123"]},
+     "invalid_input", ["account_ids", "'1234567890123'"]),
+    ("credentials-unknown-type", "root_credentials", {"all_accounts": True, "credential_types": ["passwords"]},
+     None, ["credential_types", "passwords"]),
+    ("credentials-negative-limit", "root_credentials", {"all_accounts": True, "max_changed_accounts": -1},
+     "invalid_input", ["max_changed_accounts", "-1"]),
+    ("credentials-concurrency-101", "root_credentials", {"all_accounts": True, "concurrency": 101},
+     "invalid_input", ["concurrency", "101", "1 to 100"]),
+    ("password-recovery-bad-state", "root_password_recovery", {"account_ids": [MEMBER], "state": "enabled"},
+     None, ["state", "present, absent", "enabled"]),
 ]
 
 
