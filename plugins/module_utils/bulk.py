@@ -7,6 +7,7 @@ root session per account issued just in time, one result per account, summary co
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from concurrent.futures import ThreadPoolExecutor
 
@@ -140,14 +141,7 @@ def target_accounts(factory, targets, feature: str) -> tuple:
     require_feature(factory, caller, feature)
     orgs = factory.client("organizations")
     tree = organizations.read_as(caller, organizations.load_tree, orgs, caller, targets)
-    root_task_targets = targeting.Targets(
-        account_ids=targets.account_ids,
-        organizational_unit_ids=targets.organizational_unit_ids,
-        all_accounts=targets.all_accounts,
-        exclude_account_ids=targets.exclude_account_ids,
-        include_inactive=False,
-    )
-    accounts, skipped = targeting.select(tree, root_task_targets, skip_management=True)
+    accounts, skipped = targeting.select(tree, dataclasses.replace(targets, include_inactive=False), skip_management=True)
     return caller, accounts, skipped
 
 

@@ -183,7 +183,7 @@ def _delegated_administrator(admin: dict) -> dict:
         "email": admin.get("Email"),
         "state": admin.get("State") or admin.get("Status"),
         "joined_method": admin.get("JoinedMethod"),
-        "delegation_enabled_date": _iso(admin.get("DelegationEnabledDate")),
+        "delegation_enabled_date": iso_time(admin.get("DelegationEnabledDate")),
     }
 
 
@@ -212,11 +212,11 @@ def _account(account: dict) -> dict:
         "email": account.get("Email"),
         "state": account.get("State") or account.get("Status"),
         "joined_method": account.get("JoinedMethod"),
-        "joined_timestamp": _iso(account.get("JoinedTimestamp")),
+        "joined_timestamp": iso_time(account.get("JoinedTimestamp")),
     }
 
 
-def _iso(value):
+def iso_time(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
@@ -314,19 +314,29 @@ def ensure_delegated_administrator(factory, account_id: str, service_principal: 
     }
 
 
-def _registrable_account(orgs, caller: Caller, account_id: str, service_principal: str) -> dict:
+def active_member(orgs, caller: Caller, account_id: str, as_management: str, as_inactive: str) -> dict:
+    """The ACTIVE member account ``account_id`` other than the management account, or the
+    error that says why not; ``as_management`` and ``as_inactive`` end those messages."""
     if account_id == caller.management_account_id:
-        raise Conflict(f"account_id: {account_id} is the management account of organization {caller.organization_id}; "
-                       "the management account cannot be a delegated administrator.")
+        raise Conflict(f"account_id: {account_id} is the management account{as_management}")
     try:
-        account = describe_account(orgs, account_id)
+        account = read_as(caller, describe_account, orgs, account_id)
     except RootGuardError as error:
         if is_code(error, "AccountNotFoundException"):
             raise NotFound(f"account_id: {account_id} is not a member of organization {caller.organization_id}.",
                            error.aws_error_code, error.operation) from None
         raise
     if account["state"] != "ACTIVE":
-        raise Conflict(f"account_id: {account_id} is {account['state']}; only an ACTIVE account can be a delegated administrator.")
+        raise Conflict(f"account_id: {account_id} is {account['state']}; {as_inactive}")
+    return account
+
+
+def _registrable_account(orgs, caller: Caller, account_id: str, service_principal: str) -> dict:
+    account = active_member(
+        orgs, caller, account_id,
+        f" of organization {caller.organization_id}; the management account cannot be a delegated administrator.",
+        "only an ACTIVE account can be a delegated administrator.",
+    )
     if service_principal not in trusted_access(orgs):
         if service_principal == IAM_PRINCIPAL:
             raise trusted_access_missing(caller, f", so {account_id} cannot be registered as its delegated administrator")

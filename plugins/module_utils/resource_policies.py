@@ -16,7 +16,7 @@ import re
 from . import organizations
 from .bulk import RootSession
 from .features import require_feature
-from .errors import Conflict, InvalidInput, NotFound, RootGuardError, is_code
+from .errors import InvalidInput, NotFound, RootGuardError, is_code
 from .organizations import call
 from .validation import TASK_POLICY_PREFIX
 
@@ -265,18 +265,11 @@ def check_target_account(factory, account_id: str) -> None:
     caller = organizations.identify_caller(factory)
     organizations.require_all_features(caller)
     require_feature(factory, caller, "RootSessions")
-    if account_id == caller.management_account_id:
-        raise Conflict(f"account_id: {account_id} is the management account, which centralized root access does not cover; "
-                       "use its own root user or an IAM principal there.")
-    try:
-        account = organizations.read_as(caller, organizations.describe_account, factory.client("organizations"), account_id)
-    except RootGuardError as error:
-        if is_code(error, "AccountNotFoundException"):
-            raise NotFound(f"account_id: {account_id} is not a member of organization {caller.organization_id}.",
-                           error.aws_error_code, error.operation) from None
-        raise
-    if account["state"] != "ACTIVE":
-        raise Conflict(f"account_id: {account_id} is {account['state']}; root sessions need an ACTIVE account.")
+    organizations.active_member(
+        factory.client("organizations"), caller, account_id,
+        ", which centralized root access does not cover; use its own root user or an IAM principal there.",
+        "root sessions need an ACTIVE account.",
+    )
 
 
 def unlock(resource, desired: str | None, only_if_locked: bool, backup_dir: str | None, check_mode: bool) -> dict:

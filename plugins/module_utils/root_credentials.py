@@ -11,7 +11,7 @@ import re
 
 from . import bulk
 from .errors import InvalidInput, RootGuardError, SessionExpired, is_code
-from .organizations import call, paginate
+from .organizations import call, iso_time, paginate
 from .validation import TASK_POLICY_PREFIX
 
 AUDIT_POLICY = TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"
@@ -24,10 +24,6 @@ CREDENTIAL_TYPES = ("access_keys", "signing_certificates", "mfa_devices", "passw
 
 VIRTUAL_MFA = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:mfa/")
 SECURITY_KEY = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:u2f/")
-
-
-def _iso(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def mfa_type(serial: str) -> str:
@@ -44,26 +40,26 @@ def read_credentials(iam, last_used: bool) -> dict:
     GetAccessKeyLastUsed per access key when ``last_used``."""
     try:
         profile = call(iam, "get_login_profile")["LoginProfile"]
-        password = {"present": True, "created": _iso(profile.get("CreateDate"))}
+        password = {"present": True, "created": iso_time(profile.get("CreateDate"))}
     except RootGuardError as error:
         if not is_code(error, "NoSuchEntity"):
             raise
         password = {"present": False, "created": None}
     access_keys = []
     for key in paginate(iam, "list_access_keys", "AccessKeyMetadata"):
-        entry = {"id": key["AccessKeyId"], "status": key.get("Status"), "created": _iso(key.get("CreateDate")),
+        entry = {"id": key["AccessKeyId"], "status": key.get("Status"), "created": iso_time(key.get("CreateDate")),
                  "last_used_date": None, "last_used_service": None, "last_used_region": None}
         if last_used:
             used = call(iam, "get_access_key_last_used", AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
-            entry.update(last_used_date=_iso(used.get("LastUsedDate")), last_used_service=used.get("ServiceName"),
+            entry.update(last_used_date=iso_time(used.get("LastUsedDate")), last_used_service=used.get("ServiceName"),
                          last_used_region=used.get("Region"))
         access_keys.append(entry)
     certificates = [
-        {"id": cert["CertificateId"], "status": cert.get("Status"), "uploaded": _iso(cert.get("UploadDate"))}
+        {"id": cert["CertificateId"], "status": cert.get("Status"), "uploaded": iso_time(cert.get("UploadDate"))}
         for cert in paginate(iam, "list_signing_certificates", "Certificates")
     ]
     devices = [
-        {"serial": device["SerialNumber"], "type": mfa_type(device["SerialNumber"]), "enabled": _iso(device.get("EnableDate"))}
+        {"serial": device["SerialNumber"], "type": mfa_type(device["SerialNumber"]), "enabled": iso_time(device.get("EnableDate"))}
         for device in paginate(iam, "list_mfa_devices", "MFADevices")
     ]
     found = {"password": password, "access_keys": access_keys, "signing_certificates": certificates, "mfa_devices": devices}
