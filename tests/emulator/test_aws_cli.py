@@ -47,7 +47,7 @@ ACCOUNTS = 8
 CLI_TIMEOUT = 60
 
 pytestmark = pytest.mark.skipif(AWS is None, reason="the aws CLI (awscli in requirements-dev.txt) is neither next to this python nor on PATH")
-needs_jq = pytest.mark.skipif(JQ is None, reason="jq is not on PATH (the seed's loop and demo.sh use it)")
+needs_jq = pytest.mark.skipif(JQ is None, reason="jq is not on PATH (the seed's loop and cli_walkthrough.sh use it)")
 
 # The bash loop of the practitioner article, verbatim (its listing's line
 # numbers removed). The backslash-newline is Python's, to keep lines <= 160
@@ -373,7 +373,7 @@ def test_the_articles_bash_loop_as_written(control, cli, tmp_path):
 
 
 @needs_jq
-def test_demo_walks_through_without_printing_a_secret(tmp_path):
+def test_cli_walkthrough_runs_without_printing_a_secret(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     env = {
@@ -382,7 +382,7 @@ def test_demo_walks_through_without_printing_a_secret(tmp_path):
         "PYTHONPATH": str(REPO / "tests" / "emulator"),
         "TMPDIR": str(tmp_path),
     }
-    done = subprocess.run(["bash", str(REPO / "tests" / "emulator" / "demo.sh")], cwd=REPO, env=env, capture_output=True,
+    done = subprocess.run(["bash", str(REPO / "tests" / "emulator" / "cli_walkthrough.sh")], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=180, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output

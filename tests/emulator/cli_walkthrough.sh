@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: the AWS CLI walkthrough of centralized root access, against the
+# `make demo-cli`: the AWS CLI walkthrough of centralized root access, against the
 # local AWS emulator (moto + AWS Organizations centralized root access).
 #
 # It follows the AWS launch post and the practitioner article the project
@@ -20,7 +20,7 @@ TASK_POLICY_PREFIX="arn:aws:iam::aws:policy/root-task"
 
 for tool in python aws jq; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "demo: '$tool' is not on PATH (run it with 'make demo', which puts the virtualenv first)" >&2
+    echo "demo: '$tool' is not on PATH (run it with 'make demo-cli', which puts the virtualenv first)" >&2
     exit 1
   fi
 done
@@ -43,14 +43,12 @@ result() { printf '    -> %s\n' "$@"; }
 # The emulator
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rootguard-demo.XXXXXX")
-EMULATOR_PID=""
+# shellcheck source=tests/emulator/emulator.sh
+source "$(dirname "${BASH_SOURCE[0]}")/emulator.sh"
 
 cleanup() {
   local status=$?
-  if [[ -n "$EMULATOR_PID" ]] && kill -0 "$EMULATOR_PID" 2>/dev/null; then
-    kill "$EMULATOR_PID" 2>/dev/null || true
-    wait "$EMULATOR_PID" 2>/dev/null || true
-  fi
+  emulator_stop
   rm -rf "$WORK"
   if [[ $status -ne 0 ]]; then
     echo "demo: failed (exit $status)" >&2
@@ -58,48 +56,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# No configuration from the caller's environment or ~/.aws may leak in: a
-# profile, a session token or AWS_IGNORE_CONFIGURED_ENDPOINT_URLS could send
-# a call to real AWS.  Start from no AWS_* variables and empty config files.
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(AWS_|MOTO_)' || true)
-: >"$WORK/aws-config"
-export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-config"
-export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
-
-PORT=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+emulator_isolate "$WORK"
 TRUTH="$WORK/truth.json"
 
 printf '%sCentralized root access, end to end, with the AWS CLI%s\n' "$BOLD" "$RESET"
-say "Starting the local AWS emulator on 127.0.0.1:$PORT: an organization with $MEMBER_ACCOUNTS member accounts" \
+say "Starting the local AWS emulator: an organization with $MEMBER_ACCOUNTS member accounts" \
     "(seed 'mixed': clean, partial and full root credentials, a suspended account, locked buckets and queues)."
-python -m rootguard_emulator serve --port "$PORT" --accounts "$MEMBER_ACCOUNTS" --seed mixed --quiet \
-  --truth-file "$TRUTH" >"$WORK/emulator.log" 2>&1 &
-EMULATOR_PID=$!
-
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
-
-# Ready once the seeded truth is written (after seeding) and the server answers.
-ready=""
-for _ in $(seq 1 150); do
-  if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
-    echo "demo: the emulator exited early:" >&2
-    cat "$WORK/emulator.log" >&2
-    exit 1
-  fi
-  if jq -e '.accounts | length > 0' "$TRUTH" >/dev/null 2>&1 &&
-     python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/moto-api/rootguard/organization", timeout=2).read()' \
-       "$AWS_ENDPOINT_URL" 2>/dev/null; then
-    ready=yes
-    break
-  fi
-  sleep 0.2
-done
-if [[ -z "$ready" ]]; then
-  echo "demo: the emulator did not come up within 30 seconds:" >&2
-  cat "$WORK/emulator.log" >&2
-  exit 1
-fi
+emulator_start "$WORK" "$MEMBER_ACCOUNTS" mixed
 result "emulator ready at $AWS_ENDPOINT_URL (pid $EMULATOR_PID); management account $(jq -r .management_account_id "$TRUTH")"
 
 # ---------------------------------------------------------------------------

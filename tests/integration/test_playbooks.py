@@ -1,0 +1,291 @@
+"""The collection's playbooks (playbooks/*.yml, over the roles), through real ansible-playbook
+runs against the emulator: check mode (no write call), the real run (the emulator's state
+afterwards), and a re-run that changes nothing."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import stat
+
+from test_resource_policies import BUCKET, QUEUE, queue_url, read_policy
+from test_root_credentials import active_members, has_credentials
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PLAYBOOKS = REPO / "playbooks"
+HARDEN = str(PLAYBOOKS / "harden_organization.yml")
+FEATURES = ["RootCredentialsManagement", "RootSessions"]
+IAM_WRITES = {"iam:DeleteAccessKey", "iam:DeleteSigningCertificate", "iam:DeactivateMFADevice",
+              "iam:DeleteVirtualMFADevice", "iam:DeleteLoginProfile", "iam:CreateLoginProfile"}
+
+
+def recap(stdout: str) -> dict:
+    """PLAY RECAP counters per host."""
+    counters = {}
+    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", stdout, flags=re.MULTILINE):
+        counters[host] = {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", fields)}
+    return counters
+
+
+def writes(control) -> list:
+    return [f"{entry['service']}:{entry['action']}" for entry in control.requests()["entries"] if entry["write"]]
+
+
+def assert_ok(run) -> None:
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def assert_unchanged(run) -> None:
+    assert_ok(run)
+    assert {host: counters["changed"] for host, counters in recap(run.stdout).items()} == {
+        host: 0 for host in recap(run.stdout)}, run.stdout[-3000:]
+
+
+def with_credentials(control, truth) -> set:
+    return {account["id"] for account in active_members(truth) if has_credentials(control.root_user(account["id"]))}
+
+
+def seeded_with_credentials(truth) -> set:
+    return {account["id"] for account in active_members(truth) if has_credentials(account["root_user"])}
+
+
+# ---------------------------------------------------------------------------
+# harden_organization.yml
+
+
+def test_harden_organization_plan_run_and_rerun(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=25, profile="mixed")
+    reports = tmp_path / "reports"
+    to_clean = seeded_with_credentials(truth)
+    assert 10 < len(to_clean) <= 25
+
+    # The plan: check mode on an organization without the feature - no write, and what would change.
+    control.clear_requests()
+    plan = run_playbook(HARDEN, check=True, extra_vars={"rootguard_report_dir": str(reports / "plan")})
+    assert_ok(plan)
+    assert writes(control) == []
+    summary = (reports / "plan" / "harden-summary.txt").read_text()
+    assert "iam:EnableOrganizationsRootCredentialsManagement" in summary
+    assert f"audit the root user of {len(active_members(truth))} member account(s)" in summary
+    assert control.organization()["enabled_features"] == []
+
+    # Confirmed: features on, credentials gone in every active member, reports before and after.
+    control.clear_requests()
+    harden = run_playbook(HARDEN, extra_vars={"rootguard_confirm": True, "rootguard_max_changed_accounts": 25,
+                                              "rootguard_report_dir": str(reports)})
+    assert_ok(harden)
+    organization = control.organization()
+    assert sorted(organization["enabled_features"]) == FEATURES
+    assert organization["trusted_access"] == ["iam.amazonaws.com"]
+    assert with_credentials(control, truth) == set()
+    assert set(writes(control)) >= {"iam:DeleteLoginProfile", "iam:EnableOrganizationsRootSessions"}
+    before = json.loads((reports / "root-credentials-before.json").read_text())
+    after = json.loads((reports / "root-credentials-after.json").read_text())
+    audited = {account["id"]: account for account in before["accounts"] if account["status"] == "ok"}
+    assert {account_id for account_id, account in audited.items() if not account["found"]["compliant"]} == to_clean
+    assert {account["id"] for account in after["accounts"] if account["status"] == "ok" and account["found"]["compliant"]} == set(audited)
+    summary = (reports / "harden-summary.txt").read_text()
+    assert f"Removal: credentials removed in {len(to_clean)} account(s)" in summary
+    assert f"After: {len(audited)} account(s) audited, {len(audited)} without any root credential, 0 with one" in summary
+    for path in reports.glob("root-credentials-*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+    # Again: nothing changes, no write call.
+    control.clear_requests()
+    again = run_playbook(HARDEN, extra_vars={"rootguard_confirm": True, "rootguard_report_dir": str(reports)})
+    assert_unchanged(again)
+    assert writes(control) == []
+
+
+def test_harden_organization_without_confirmation_only_plans_the_removal(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=12, profile="mixed")
+    control.clear_requests()
+
+    run = run_playbook(HARDEN, extra_vars={"rootguard_report_dir": str(tmp_path)})
+
+    assert_ok(run)
+    assert sorted(control.organization()["enabled_features"]) == FEATURES  # root_access is not gated
+    assert not IAM_WRITES & set(writes(control))
+    assert with_credentials(control, truth) == seeded_with_credentials(truth)
+    summary = (tmp_path / "harden-summary.txt").read_text()
+    assert f"would remove credentials in {len(seeded_with_credentials(truth))} account(s)" in summary
+    assert "rerun with rootguard_confirm=true" in summary
+    assert not (tmp_path / "root-credentials-after.json").exists()
+
+
+def test_harden_organization_stops_at_the_blast_radius_before_any_removal(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=12, profile="mixed", features=FEATURES, trusted_access=True)
+    control.clear_requests()
+
+    run = run_playbook(HARDEN, extra_vars={"rootguard_confirm": True, "rootguard_max_changed_accounts": 2,
+                                           "rootguard_report_dir": str(tmp_path)})
+
+    assert run.returncode != 0
+    assert "blast_radius_exceeded" in run.stdout
+    assert writes(control) == []
+    assert with_credentials(control, truth) == seeded_with_credentials(truth)
+    assert (tmp_path / "root-credentials-before.json").exists()  # the audit before still reports
+
+
+def test_harden_organization_in_one_ou_with_an_exclusion(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=30, profile="full", features=FEATURES, trusted_access=True)
+    workloads = next(ou for ou in truth["organizational_units"] if ou["path"] == "/Workloads/")
+    in_workloads = {account["id"] for account in active_members(truth) if account["ou_path"].startswith("/Workloads/")}
+    excluded = sorted(in_workloads)[0]
+
+    run = run_playbook(HARDEN, extra_vars={"rootguard_confirm": True, "rootguard_max_changed_accounts": 30,
+                                           "rootguard_organizational_unit_ids": [workloads["id"]],
+                                           "rootguard_exclude_account_ids": [excluded],
+                                           "rootguard_report_dir": str(tmp_path)})
+
+    assert_ok(run)
+    assert with_credentials(control, truth) == seeded_with_credentials(truth) - in_workloads | {excluded}
+
+
+# ---------------------------------------------------------------------------
+# unlock_bucket_policy.yml and unlock_queue_policy.yml
+
+
+def test_unlock_bucket_policy_playbook_check_unlock_rerun_restore(control, emulator, run_playbook, tmp_path):
+    truth = control.seed(accounts=10, profile="mixed", features=FEATURES, trusted_access=True)
+    account = truth["accounts"][BUCKET.locked[0]]
+    bucket = BUCKET.resource(account)
+    backups = tmp_path / "backups"
+    variables = {"rootguard_account_id": account["id"], "rootguard_bucket": bucket["name"], "rootguard_backup_dir": str(backups)}
+    playbook = str(PLAYBOOKS / "unlock_bucket_policy.yml")
+
+    control.clear_requests()
+    check = run_playbook(playbook, check=True, extra_vars=variables)
+    assert_ok(check)
+    assert writes(control) == []
+    assert read_policy(emulator.endpoint, BUCKET, account["id"], bucket["name"]) == bucket["policy"]
+    assert list(backups.iterdir()) == []
+
+    unlock = run_playbook(playbook, extra_vars=variables)
+    assert_ok(unlock)
+    assert read_policy(emulator.endpoint, BUCKET, account["id"], bucket["name"]) is None
+    [backup] = backups.iterdir()
+    assert backup.read_bytes() == bucket["policy"].encode()
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backups.stat().st_mode) == 0o700
+    assert str(backup) in unlock.stdout
+
+    control.clear_requests()
+    assert_unchanged(run_playbook(playbook, extra_vars=variables))
+    assert writes(control) == []
+
+    restore = run_playbook(playbook, extra_vars={**variables, "rootguard_restore_from": str(backup)})
+    assert_ok(restore)
+    assert read_policy(emulator.endpoint, BUCKET, account["id"], bucket["name"]) == bucket["policy"]
+
+
+def test_unlock_queue_policy_playbook_by_url(control, emulator, run_playbook, tmp_path):
+    truth = control.seed(accounts=10, profile="mixed", features=FEATURES, trusted_access=True)
+    account = truth["accounts"][QUEUE.locked[0]]
+    queue = QUEUE.resource(account)
+    url = queue_url(emulator.endpoint, account["id"], queue["name"])
+    variables = {"rootguard_queue_url": url, "rootguard_backup_dir": str(tmp_path / "backups")}
+    playbook = str(PLAYBOOKS / "unlock_queue_policy.yml")
+
+    control.clear_requests()
+    assert_ok(run_playbook(playbook, check=True, extra_vars=variables))
+    assert writes(control) == []
+    assert read_policy(emulator.endpoint, QUEUE, account["id"], queue["name"]) == queue["policy"]
+
+    assert_ok(run_playbook(playbook, extra_vars=variables))
+    assert read_policy(emulator.endpoint, QUEUE, account["id"], queue["name"]) is None
+    [backup] = (tmp_path / "backups").iterdir()
+    assert backup.read_bytes() == queue["policy"].encode()
+
+    control.clear_requests()
+    assert_unchanged(run_playbook(playbook, extra_vars=variables))
+    assert writes(control) == []
+
+
+def test_unlock_playbooks_refuse_a_missing_target_before_any_call(control, run_playbook, tmp_path):
+    control.seed(accounts=3, profile="none", features=FEATURES, trusted_access=True)
+    control.clear_requests()
+
+    run = run_playbook(str(PLAYBOOKS / "unlock_bucket_policy.yml"), extra_vars={"rootguard_backup_dir": str(tmp_path)})
+
+    assert run.returncode != 0
+    assert "resource_policy_unlock_account_id and exactly one of resource_policy_unlock_bucket" in run.stdout
+    assert control.requests()["entries"] == []
+
+
+# ---------------------------------------------------------------------------
+# allow_password_recovery.yml
+
+
+def test_allow_password_recovery_check_run_rerun(control, run_playbook):
+    truth = control.seed(accounts=10, profile="mixed", features=["RootCredentialsManagement"], trusted_access=True)
+    without = [account["id"] for account in active_members(truth) if not account["root_user"]["password"]][:2]
+    with_password = next(account["id"] for account in active_members(truth) if account["root_user"]["password"])
+    chosen = {"rootguard_account_ids": without + [with_password]}
+    playbook = str(PLAYBOOKS / "allow_password_recovery.yml")
+
+    control.clear_requests()
+    check = run_playbook(playbook, check=True, extra_vars=chosen)
+    assert_ok(check)
+    assert writes(control) == []
+    assert f"Would change {', '.join(without)}; unchanged: {with_password}." in check.stdout
+
+    run = run_playbook(playbook, extra_vars=chosen)
+    assert_ok(run)
+    assert all(control.root_user(account_id)["password"] for account_id in without)
+    untouched = [account["id"] for account in active_members(truth) if account["id"] not in chosen["rootguard_account_ids"]]
+    assert [bool(control.root_user(account_id)["password"]) for account_id in untouched] == [
+        bool(account["root_user"]["password"]) for account in active_members(truth) if account["id"] in untouched]
+
+    # Again: unchanged. The module's one call per account is CreateLoginProfile, which AWS
+    # refuses with EntityAlreadyExists when recovery is already allowed.
+    passwords = [control.root_user(account_id)["password"] for account_id in chosen["rootguard_account_ids"]]
+    control.clear_requests()
+    assert_unchanged(run_playbook(playbook, extra_vars=chosen))
+    assert writes(control) == ["iam:CreateLoginProfile"] * 3
+    assert [control.root_user(account_id)["password"] for account_id in chosen["rootguard_account_ids"]] == passwords
+
+
+def test_allow_password_recovery_needs_named_accounts(control, run_playbook):
+    control.seed(accounts=3, profile="none", features=["RootCredentialsManagement"], trusted_access=True)
+    control.clear_requests()
+
+    run = run_playbook(str(PLAYBOOKS / "allow_password_recovery.yml"))
+
+    assert run.returncode != 0
+    assert "the role does not allow password recovery across the whole organization" in run.stdout
+    assert control.requests()["entries"] == []
+
+
+# ---------------------------------------------------------------------------
+# harden_accounts_per_host.yml over the organization_accounts inventory
+
+
+def test_harden_accounts_per_host_over_the_inventory(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=12, profile="mixed", features=FEATURES, trusted_access=True)
+    inventory = tmp_path / "org.organization_accounts.yml"
+    inventory.write_text(json.dumps({"plugin": "rootguard.aws.organization_accounts", "all_accounts": True}))
+    playbook = str(PLAYBOOKS / "harden_accounts_per_host.yml")
+    reports = tmp_path / "reports"
+    active = {account["id"] for account in active_members(truth)}
+
+    control.clear_requests()
+    plan = run_playbook(playbook, check=True, inventory=str(inventory), extra_vars={"rootguard_report_dir": str(reports)})
+    assert_ok(plan)
+    assert writes(control) == []
+    assert set(recap(plan.stdout)) == active
+    assert f"{len(seeded_with_credentials(truth))} would change" in plan.stdout
+
+    run = run_playbook(playbook, inventory=str(inventory), extra_vars={"rootguard_confirm": True, "rootguard_report_dir": str(reports)})
+    assert_ok(run)
+    assert with_credentials(control, truth) == set()
+    assert f"{len(seeded_with_credentials(truth))} changed" in run.stdout
+    evidence = {path.stem: json.loads(path.read_text()) for path in (reports / "accounts").glob("*.json")}
+    assert set(evidence) == active
+    assert all(report["accounts"][0]["found"]["compliant"] for report in evidence.values())
+
+    control.clear_requests()
+    again = run_playbook(playbook, inventory=str(inventory), extra_vars={"rootguard_confirm": True, "rootguard_report_dir": str(reports)})
+    assert_unchanged(again)
+    assert writes(control) == []
