@@ -13,6 +13,7 @@ not retry by itself."""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from urllib.parse import urlparse
@@ -51,6 +52,21 @@ def retry_conflicts(attempts: int, response=None, **kwargs):  # pylint: disable=
     return random.random() * min(0.5 * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)  # nosec B311 - jitter, not crypto
 
 
+def with_security_token(credentials: dict, environ=None) -> dict:
+    """``credentials`` with the session token of ``AWS_SECURITY_TOKEN`` added when they have none.
+
+    Older automation controllers inject temporary credentials as AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY and AWS_SECURITY_TOKEN; amazon.aws reads the token from
+    AWS_SESSION_TOKEN only, so the keys would reach AWS without it. The token is taken
+    only for the access key of the same environment."""
+    environ = os.environ if environ is None else environ
+    token = environ.get("AWS_SECURITY_TOKEN")
+    access_key = credentials.get("aws_access_key_id")
+    if not token or credentials.get("aws_session_token") or not access_key or access_key != environ.get("AWS_ACCESS_KEY_ID"):
+        return credentials
+    return {**credentials, "aws_session_token": token}
+
+
 class ClientFactory:
     """Clients for one module run, all from one boto3 session.
 
@@ -65,7 +81,7 @@ class ClientFactory:
         self._profile = connection.pop("profile_name", None)
         self._verify = connection.pop("verify", None)
         user_config = connection.pop("aws_config", None)
-        self._credentials = {key: value for key, value in connection.items() if value}
+        self._credentials = with_security_token({key: value for key, value in connection.items() if value})
         config = botocore.config.Config(
             user_agent_extra=USER_AGENT,
             retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},

@@ -150,6 +150,32 @@ def test_credentials_given_to_a_client_replace_the_callers():
     assert request.headers["X-Amz-Security-Token"].decode() == "root-token"
 
 
+@pytest.mark.parametrize("environment, token", [
+    ({"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECURITY_TOKEN": "controller-token"}, "controller-token"),
+    ({"AWS_ACCESS_KEY_ID": "AKIAOTHERKEY", "AWS_SECURITY_TOKEN": "controller-token"}, None),  # not the same key
+    ({"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"}, None),
+])
+def test_a_controllers_aws_security_token_is_used_for_the_keys_of_the_same_environment(monkeypatch, environment, token):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    connection = dict(CONNECTION, aws_session_token=None, profile_name=None, verify=None, aws_config=None)
+    request = signed_request(clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=connection).client("iam"),
+                             lambda iam: iam.list_users())
+    sent = request.headers.get("X-Amz-Security-Token")
+    assert (sent.decode() if sent else None) == token
+
+
+def test_a_session_token_given_wins_over_aws_security_token(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "controller-token")
+    connection = dict(CONNECTION, aws_session_token="given-token", profile_name=None, verify=None, aws_config=None)
+    request = signed_request(clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=connection).client("iam"),
+                             lambda iam: iam.list_users())
+    assert request.headers["X-Amz-Security-Token"].decode() == "given-token"
+
+
 def test_a_profile_is_used(monkeypatch, tmp_path):
     config = tmp_path / "config"
     config.write_text("[profile audit]\naws_access_key_id = AKIAPROFILEKEY\naws_secret_access_key = y\n", encoding="utf-8")

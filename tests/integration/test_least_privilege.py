@@ -1,0 +1,186 @@
+"""The controller's least-privilege IAM policy (docs/controller-policy.json), derived from a real run.
+
+One ansible-playbook run calls every module of the collection once, for real, on a freshly seeded
+organization whose centralized root access is off, with the inventory plugin listing the accounts
+first.  The emulator's request log records every call with its service, action and principal: the
+calls made with the caller's own credentials (principal ``iam``) are what the identity running the
+playbooks must be allowed; the calls made in root sessions (principal ``root``) are scoped by AWS's
+task policies instead.  So:
+
+- the policy's actions are exactly the caller's calls (nothing missing, nothing extra), and its
+  ``sts:TaskPolicyArn`` condition lists exactly the task policies the root sessions were opened with;
+- every root-session call is one its task policy allows, and no call of the run was refused;
+- the policy grants no call that turns centralized root access off;
+- with ``debug_botocore_endpoint_logs`` on, every module returns ``resource_actions`` (empty against
+  the emulator's http endpoint: amazon.aws only parses https endpoints, see README.md)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import pathlib
+import subprocess
+
+import pytest
+
+from conftest import PLAYBOOKS, ansible_command, ansible_environment
+from rootguard_emulator.client import EmulatorClient
+from rootguard_emulator.policies import TASK_POLICY_PREFIX, allowed_actions
+
+COLLECTION_ROOT = pathlib.Path(__file__).resolve().parents[2]
+POLICY = COLLECTION_ROOT / "docs" / "controller-policy.json"
+PLAYBOOK = "least_privilege_every_module.yml"
+MANAGEMENT = "123456789012"
+
+# Calls that IAM never authorizes, so a policy need not (and cannot usefully) grant them.
+NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity"})
+# The calls of a first hardening: the only writes the policy may grant.
+HARDENING_WRITES = frozenset({
+    "organizations:EnableAWSServiceAccess",
+    "organizations:RegisterDelegatedAdministrator",
+    "iam:EnableOrganizationsRootCredentialsManagement",
+    "iam:EnableOrganizationsRootSessions",
+})
+RESULTS = ("features_info_before", "account_info", "service_access", "delegated_administrator", "features",
+           "root_session", "audit", "removal", "recovery", "bucket_policy", "queue_policy", "features_info_after")
+
+
+def action(entry: dict) -> str:
+    return f"{entry['service']}:{entry['action']}"
+
+
+def statements(policy: dict) -> list:
+    return policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def granted_actions(policy: dict) -> set:
+    return {name for statement in statements(policy) if statement["Effect"] == "Allow" for name in as_list(statement["Action"])}
+
+
+def statement_for(policy: dict, name: str) -> dict:
+    (statement,) = [statement for statement in statements(policy) if name in as_list(statement["Action"])]
+    return statement
+
+
+@pytest.fixture(scope="module")
+def run(emulator, tmp_path_factory):
+    """The run: (returncode, output, saved results, request log entries, seeded truth)."""
+    tmp_path = tmp_path_factory.mktemp("least-privilege")
+    control = EmulatorClient(emulator.endpoint)
+    control.reset()
+    try:
+        truth = control.seed(accounts=10, profile="mixed")
+        active = [account for account in truth["accounts"] if account["state"] == "ACTIVE"]
+        bucket_account = next(account for account in active if any(bucket["locked"] for bucket in account["buckets"]))
+        queue_account = next(account for account in active if account["queues"])
+        inventory = tmp_path / "least_privilege.organization_accounts.yml"
+        inventory.write_text(json.dumps({"plugin": "rootguard.aws.organization_accounts", "all_accounts": True}))
+        results_dir = tmp_path / "results"
+        backups = tmp_path / "backups"
+        results_dir.mkdir()
+        backups.mkdir()
+        variables = {
+            "results_dir": str(results_dir),
+            "delegated_administrator": active[0]["id"],
+            "root_session_account": active[1]["id"],
+            "bucket_account_id": bucket_account["id"],
+            "bucket": next(bucket["name"] for bucket in bucket_account["buckets"] if bucket["locked"]),
+            "queue_account_id": queue_account["id"],
+            "queue_name": queue_account["queues"][0]["name"],
+            "backup_dir": str(backups),
+        }
+        control.clear_requests()
+        completed = subprocess.run(
+            [ansible_command("ansible-playbook"), str(PLAYBOOKS / PLAYBOOK), "-i", str(inventory), "-e", json.dumps(variables)],
+            env=ansible_environment(emulator, tmp_path), capture_output=True, text=True, timeout=600, check=False,
+        )
+        entries = control.requests()["entries"]
+        results = {path.stem: json.loads(path.read_text()) for path in results_dir.glob("*.json")}
+        return completed.returncode, completed.stdout + completed.stderr, results, entries, truth
+    finally:
+        control.reset()
+
+
+@pytest.fixture(scope="module")
+def policy() -> dict:
+    return json.loads(POLICY.read_text())
+
+
+def caller_calls(entries: list) -> set:
+    return {action(entry) for entry in entries if entry["principal"] == "iam"} - NO_PERMISSION_NEEDED
+
+
+def test_every_module_ran_and_changed_what_a_first_hardening_changes(run):
+    returncode, output, results, _entries, _truth = run
+    assert returncode == 0, output
+    assert set(results) == set(RESULTS), output
+    for name in ("service_access", "delegated_administrator", "features", "removal", "recovery", "bucket_policy", "queue_policy"):
+        assert results[name]["changed"] is True, (name, results[name])
+    assert results["features_info_before"]["enabled_features"] == []
+    assert results["features_info_after"]["enabled_features"] == ["RootCredentialsManagement", "RootSessions"]
+
+
+def test_the_policy_grants_exactly_the_calls_the_caller_made(run, policy):
+    _returncode, output, _results, entries, _truth = run
+    derived = caller_calls(entries)
+    granted = granted_actions(policy)
+    assert derived, output
+    assert derived == granted, (
+        f"missing from {POLICY.name}: {sorted(derived - granted)}; granted but never called: {sorted(granted - derived)}"
+    )
+
+
+def test_assume_root_is_limited_to_member_roots_and_the_task_policies_used(run, policy):
+    _returncode, _output, _results, entries, truth = run
+    statement = statement_for(policy, "sts:AssumeRoot")
+    assert as_list(statement["Action"]) == ["sts:AssumeRoot"]
+    (resource,) = as_list(statement["Resource"])
+    assert resource == "arn:aws:iam::*:root"
+    assert set(statement["Condition"]) == {"ArnEquals"}
+    allowed_task_policies = set(as_list(statement["Condition"]["ArnEquals"]["sts:TaskPolicyArn"]))
+
+    targets = {entry["account"] for entry in entries if action(entry) == "sts:AssumeRoot"}
+    assert targets and MANAGEMENT not in targets
+    assert all(fnmatch.fnmatchcase(f"arn:aws:iam::{target}:root", resource) for target in targets)
+    used = {TASK_POLICY_PREFIX + entry["task_policy"] for entry in entries if entry["principal"] == "root"}
+    assert used == allowed_task_policies
+    assert len(used) == 5
+    assert {account["id"] for account in truth["accounts"] if account["state"] == "ACTIVE"} >= targets
+
+
+def test_trusted_access_and_delegated_administration_only_for_iam(run, policy):
+    _returncode, _output, results, _entries, _truth = run
+    for name in ("organizations:EnableAWSServiceAccess", "organizations:RegisterDelegatedAdministrator"):
+        statement = statement_for(policy, name)
+        assert statement["Condition"] == {"StringEquals": {"organizations:ServicePrincipal": "iam.amazonaws.com"}}
+    assert results["service_access"]["service_principal"] == "iam.amazonaws.com"
+    assert results["delegated_administrator"]["service_principal"] == "iam.amazonaws.com"
+
+
+def test_the_only_writes_granted_are_those_of_a_first_hardening(run, policy):
+    _returncode, _output, _results, entries, _truth = run
+    writes = {action(entry) for entry in entries if entry["principal"] == "iam" and entry["write"]}
+    assert writes == HARDENING_WRITES
+    granted = granted_actions(policy)
+    assert not [name for name in granted if name.split(":")[1].startswith(("Disable", "Deregister", "Delete", "Leave", "Remove"))]
+
+
+def test_root_session_calls_are_all_within_their_task_policy(run):
+    _returncode, _output, _results, entries, _truth = run
+    assert not [entry for entry in entries if entry["rejected"]]
+    root_calls = [entry for entry in entries if entry["principal"] == "root"]
+    assert root_calls
+    outside = [(entry["task_policy"], action(entry)) for entry in root_calls
+               if action(entry) not in allowed_actions(entry["task_policy"]) and action(entry) not in NO_PERMISSION_NEEDED]
+    assert not outside
+
+
+def test_debug_botocore_endpoint_logs_reached_every_module(run):
+    _returncode, _output, results, _entries, _truth = run
+    for name in RESULTS:
+        # amazon.aws builds resource_actions from https:// endpoints only: none against the emulator's http one.
+        assert results[name]["resource_actions"] == [], (name, results[name].get("resource_actions"))
