@@ -130,8 +130,12 @@ emulator: $(VENV_STAMP) ## Run the local AWS emulator in the foreground (PORT, A
 	PYTHONPATH="$(CURDIR)/tests/emulator" $(VENV_PY) -m rootguard_emulator serve --port $(PORT) --accounts $(ACCOUNTS) --seed $(SEED)
 
 .PHONY: demo
-demo: collection-tree ## Rehearse the playbooks against the local AWS emulator
-	$(RUN_ENV) bash tests/emulator/demo.sh
+demo: collection-tree ## Harden a 25-account organization on the local emulator: plan, run, reports/
+	$(RUN_ENV) bash tests/emulator/harden_demo.sh
+
+.PHONY: demo-cli
+demo-cli: $(VENV_STAMP) ## The AWS CLI walkthrough of centralized root access on the local emulator
+	PATH="$(VENV_BIN):$$PATH" PYTHONPATH="$(CURDIR)/tests/emulator" bash tests/emulator/cli_walkthrough.sh
 
 # ---------------------------------------------------------------------------
 # Tests
@@ -189,8 +193,25 @@ emulator-tests: $(VENV_STAMP) ## The emulator's own tests (pytest tests/emulator
 	$(call PYTEST_DIR,tests/emulator,PYTHONPATH="$(CURDIR)/tests/emulator")
 
 .PHONY: integration
-integration: collection-tree ## Playbook runs against the emulator (pytest tests/integration)
+integration: collection-tree browser ## Playbook runs against the emulator (pytest tests/integration)
 	$(call PYTEST_DIR,tests/integration,$(RUN_ENV),-n 2)
+
+# The HTML audit report is opened in headless Chromium by an integration test.
+# Nothing to do when a chromium is on PATH; otherwise Debian's `chromium` is
+# installed with apt-get (as root, or with passwordless sudo).
+.PHONY: browser
+browser: ## Headless Chromium for the HTML report test (Debian's chromium, when missing)
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then exit 0; fi; \
+	fail() { echo "browser: $$1; install Debian's chromium package yourself (apt-get install chromium) and run this again." >&2; exit 1; }; \
+	command -v apt-get >/dev/null 2>&1 || fail "no chromium on PATH and no apt-get to install it"; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else fail "no chromium on PATH, and installing it needs root or passwordless sudo"; fi; \
+	echo "Installing Debian's chromium (headless browser for the HTML report test)"; \
+	$$sudo apt-get update -qq || fail "apt-get update failed"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	  || fail "apt-get install chromium failed"; \
+	command -v chromium >/dev/null 2>&1 || fail "chromium is still not on PATH after the install"
 
 # ---------------------------------------------------------------------------
 # Linters
