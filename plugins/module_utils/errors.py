@@ -107,6 +107,33 @@ class CredentialsError(RootGuardError):
     error_class = "no_credentials"
 
 
+class AccountCreationFailed(RootGuardError):
+    """A CreateAccount request that ended FAILED: ``aws_error_code`` (and ``failure_reason``)
+    is the request's FailureReason, such as EMAIL_ALREADY_EXISTS."""
+
+    error_class = "account_creation_failed"
+
+    def __init__(self, message: str, failure_reason: str, request_id: str, operation: str = "DescribeCreateAccountStatus"):
+        super().__init__(message, failure_reason, operation)
+        self.create_account_request_id = request_id
+
+    def as_dict(self) -> dict:
+        return dict(super().as_dict(), failure_reason=self.aws_error_code, create_account_request_id=self.create_account_request_id)
+
+
+class WaitTimeout(RootGuardError):
+    """An asynchronous AWS request still in progress when the module stopped waiting."""
+
+    error_class = "timeout"
+
+    def __init__(self, message: str, request_id: str | None = None, operation: str | None = None):
+        super().__init__(message, None, operation)
+        self.create_account_request_id = request_id
+
+    def as_dict(self) -> dict:
+        return dict(super().as_dict(), create_account_request_id=self.create_account_request_id)
+
+
 TRUSTED_ACCESS_HINT = (
     "Enable it with rootguard.aws.organizations_service_access, or let rootguard.aws.iam_organizations_features "
     "do it (enable_trusted_access: true)."

@@ -11,7 +11,7 @@ from moto.core.base_backend import BackendDict
 from moto.organizations.models import organizations_backends
 from moto.sqs.models import Queue
 
-from . import auth, control, iam_ext, lookup, organizations_ext, sts_ext
+from . import accounts_ext, auth, control, iam_ext, lookup, organizations_ext, sts_ext
 from .state import STATE
 
 __all__ = ["install", "STATE"]
@@ -27,6 +27,7 @@ def _reset(cls) -> None:
     organizations_backends.master_accounts.clear()
     STATE.reset()
     lookup.clear_cache()
+    accounts_ext.reset()
 
 
 def _set_queue_attributes(self, attributes, now=None):
@@ -50,5 +51,6 @@ def install() -> None:
         iam_ext.install()
         sts_ext.install()
         organizations_ext.install()
+        accounts_ext.install()
         control.install()
         _installed = True

@@ -50,3 +50,18 @@ class EmulatorClient:
 
     def organization(self, management_account_id: str = "123456789012") -> dict[str, Any]:
         return self._call("GET", f"/moto-api/rootguard/organization?management_account_id={management_account_id}")
+
+    # account vending (accounts_ext) ---------------------------------------------
+    def account_vending(self) -> dict[str, Any]:
+        """Settings, failure rules, foreign emails and every CreateAccount request."""
+        return self._call("GET", "/moto-api/rootguard/account-vending")
+
+    def set_account_creation_polls(self, in_progress_polls: int) -> dict[str, Any]:
+        return self._call("POST", "/moto-api/rootguard/account-vending/settings", {"in_progress_polls": in_progress_polls})
+
+    def fail_account_creation(self, reason: str, email: str | None = None, name: str | None = None, times: int = 1) -> dict[str, Any]:
+        body = {"reason": reason, "times": times, **({"email": email} if email else {}), **({"name": name} if name else {})}
+        return self._call("POST", "/moto-api/rootguard/account-vending/failures", body)
+
+    def add_foreign_emails(self, *emails: str) -> dict[str, Any]:
+        return self._call("POST", "/moto-api/rootguard/account-vending/foreign-emails", {"emails": list(emails)})

@@ -10,6 +10,7 @@
     GET    root-user       ?account_id=N -> the root user's credentials (no secrets)
     GET    account         ?account_id=N -> organization state of one account
     GET    organization    features, trusted access, delegated administrators
+    ...    account-vending CreateAccount requests, settings and failures (accounts_ext.handle)
 
 ``POST /moto-api/reset`` (moto's own) resets everything, the extension included.
 """

@@ -1,0 +1,436 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Account vending: find a member account by email or create it (CreateAccount is
+asynchronous: the request is polled until it ends), place it in an OU and tag it.
+
+Everything the module needs is read before the first write - the caller, the root, the
+parent asked for, the accounts, and for a new account the create requests in progress -
+so check mode reports what would happen, refusals included, without any write."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+import unicodedata
+
+from . import validation
+from .errors import AccountCreationFailed, Conflict, InvalidInput, NotFound, RootGuardError, WaitTimeout, is_code
+from .organizations import _account, account_tags, call, identify_caller, paginate, read_as, require_management
+
+DEFAULT_WAIT_TIMEOUT = 600
+MAX_WAIT_TIMEOUT = 3600
+# Polls of DescribeCreateAccountStatus: the first after 1 s, then twice as long each time, at most 10 s apart.
+FIRST_POLL_SECONDS = 1.0
+MAX_POLL_SECONDS = 10.0
+
+# AWS's limits (aws-api.md section 6, and the Organizations model for tags).
+EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+EMAIL_LENGTH = (6, 64)
+ACCOUNT_NAME = re.compile(r"[\u0020-\u007E]{1,50}")
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+MAX_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+# An existing account in another state cannot be vended again.
+USABLE_STATES = ("ACTIVE", "PENDING_ACTIVATION")
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "email": {"type": "str", "required": True},
+    "parent_id": {"type": "str"},
+    "tags": {"type": "dict", "aliases": ["resource_tags"]},
+    "purge_tags": {"type": "bool", "default": True},
+    "role_name": {"type": "str"},
+    "iam_user_access_to_billing": {"type": "bool"},
+    "wait_timeout": {"type": "int", "default": DEFAULT_WAIT_TIMEOUT},
+    "state": {"type": "str", "choices": ["present"], "default": "present"},
+}
+
+# CreateAccountStatus.FailureReason -> what it means and what to do (aws-api.md section 6).
+_BUSINESS_VALIDATION = ("AWS has not completed the business validation of the management account; "
+                        "check its status in the AWS Billing console or contact AWS Support.")
+_PAYMENT = "The management account has no valid payment method; add one in the AWS Billing console."
+FAILURE_REASON_TEXT = {
+    "ACCOUNT_LIMIT_EXCEEDED": ("The organization has reached its quota of accounts. Close accounts it no longer needs, "
+                               "or ask for a higher quota (Service Quotas, AWS Organizations)."),
+    "EMAIL_ALREADY_EXISTS": ("The email address belongs to another AWS account, outside this organization or closed "
+                             "(an account of the organization would have been found by its email). Use another address."),
+    "INVALID_ADDRESS": "AWS refused the management account's address; correct it in the AWS Billing console.",
+    "INVALID_EMAIL": "AWS refused the email address; use another one.",
+    "CONCURRENT_ACCOUNT_MODIFICATION": "Another change to the organization's accounts was in progress; run the task again.",
+    "INTERNAL_FAILURE": "AWS failed internally; run the task again, and contact AWS Support if it keeps failing.",
+    "GOVCLOUD_ACCOUNT_ALREADY_EXISTS": "An AWS GovCloud (US) account with this email address already exists.",
+    "MISSING_BUSINESS_VALIDATION": _BUSINESS_VALIDATION,
+    "FAILED_BUSINESS_VALIDATION": _BUSINESS_VALIDATION,
+    "PENDING_BUSINESS_VALIDATION": _BUSINESS_VALIDATION,
+    "INVALID_IDENTITY_FOR_BUSINESS_VALIDATION": _BUSINESS_VALIDATION,
+    "UNKNOWN_BUSINESS_VALIDATION": _BUSINESS_VALIDATION,
+    "MISSING_PAYMENT_INSTRUMENT": _PAYMENT,
+    "INVALID_PAYMENT_INSTRUMENT": _PAYMENT,
+    "UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED": (
+        "AWS cannot apply these tags while updating the organization's resource policy; create the account without "
+        "tags, then run the task again with them."
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class DesiredAccount:
+    name: str
+    email: str
+    parent_id: str | None = None
+    tags: dict | None = None  # None: the tags are left as they are
+    purge_tags: bool = True
+    role_name: str | None = None
+    iam_user_access_to_billing: bool | None = None
+    wait_timeout: int = DEFAULT_WAIT_TIMEOUT
+
+
+# ---------------------------------------------------------------------------
+# Input, checked before any API call
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def email(value, option: str = "email") -> str:
+    text = value if isinstance(value, str) else ""
+    if not (EMAIL_LENGTH[0] <= len(text) <= EMAIL_LENGTH[1] and EMAIL.fullmatch(text)):
+        raise InvalidInput(f"{option}: {_shown(value)} is not an email address AWS accepts "
+                           f"({EMAIL_LENGTH[0]} to {EMAIL_LENGTH[1]} characters, such as aws-payments@example.com).")
+    return text
+
+
+def account_name(value, option: str = "name") -> str:
+    if not isinstance(value, str) or not ACCOUNT_NAME.fullmatch(value):
+        raise InvalidInput(f"{option}: {_shown(value)} is not an account name AWS accepts (1 to 50 printable ASCII characters).")
+    return value
+
+
+def parent_id(value, option: str = "parent_id") -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if not (validation.OU_ID.fullmatch(text) or validation.ROOT_ID.fullmatch(text)):
+        raise InvalidInput(f"{option}: {_shown(value)} is neither an organizational unit id (ou-<root part>-<ou part>, such as "
+                           "ou-ab12-cdefgh34) nor a root id (r-ab12).")
+    return text
+
+
+def role_name(value, option: str = "role_name") -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not ROLE_NAME.fullmatch(value):
+        raise InvalidInput(f"{option}: {_shown(value)} is not an IAM role name (1 to 64 letters, digits and +=,.@_-).")
+    return value
+
+
+def _tag_text(text: str) -> bool:
+    """Letters, numbers, white space and _.:/=+-@ (the Organizations model's tag pattern)."""
+    return all(char.isalnum() or unicodedata.category(char) in ("Zs", "Zl", "Zp") or char in TAG_PUNCTUATION for char in text)
+
+
+def tags(value, option: str = "tags") -> dict | None:
+    """A dict of tag key -> value within AWS's limits; numbers are taken as their text."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{option}: give a dictionary of tag keys to values, not {_shown(value)}.")
+    if len(value) > MAX_TAGS:
+        raise InvalidInput(f"{option}: {len(value)} tags is more than AWS allows on an account ({MAX_TAGS}).")
+    checked = {}
+    for key, tag_value in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY or not _tag_text(key):
+            raise InvalidInput(f"{option}: the key {_shown(key)} is not a tag key AWS accepts (1 to {MAX_TAG_KEY} letters, numbers, "
+                               "spaces and _.:/=+-@).")
+        if key.lower().startswith("aws:"):
+            raise InvalidInput(f"{option}: the key {_shown(key)} starts with aws:, which AWS reserves for its own tags.")
+        if isinstance(tag_value, (int, float)) and not isinstance(tag_value, bool):
+            tag_value = str(tag_value)
+        if not isinstance(tag_value, str) or len(tag_value) > MAX_TAG_VALUE or not _tag_text(tag_value):
+            raise InvalidInput(f"{option}: the value of {key!r}, {_shown(tag_value)}, is not a tag value AWS accepts (a string of "
+                               f"up to {MAX_TAG_VALUE} letters, numbers, spaces and _.:/=+-@; an empty string is allowed).")
+        checked[key] = tag_value
+    return checked
+
+
+def wait_timeout(value, option: str = "wait_timeout") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WAIT_TIMEOUT:
+        raise InvalidInput(f"{option}: {_shown(value)} is out of range; wait 1 to {MAX_WAIT_TIMEOUT} seconds for AWS to create an account.")
+    return value
+
+
+def desired_from_params(params: dict) -> DesiredAccount:
+    return DesiredAccount(
+        name=account_name(params.get("name")),
+        email=email(params.get("email")),
+        parent_id=parent_id(params.get("parent_id")),
+        tags=tags(params.get("tags")),
+        purge_tags=bool(params.get("purge_tags", True)),
+        role_name=role_name(params.get("role_name")),
+        iam_user_access_to_billing=params.get("iam_user_access_to_billing"),
+        wait_timeout=wait_timeout(params.get("wait_timeout", DEFAULT_WAIT_TIMEOUT)),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Plans (pure)
+
+
+def plan_tags(current: dict, desired: dict | None, purge: bool) -> tuple:
+    """(tags to set, tag keys to remove); nothing when ``desired`` is None (tags left as they are)."""
+    if desired is None:
+        return {}, []
+    to_set = {key: value for key, value in desired.items() if current.get(key) != value}
+    to_unset = sorted(key for key in current if key not in desired) if purge else []
+    return to_set, to_unset
+
+
+def tags_after(current: dict, to_set: dict, to_unset: list) -> dict:
+    after = {key: value for key, value in current.items() if key not in to_unset}
+    after.update(to_set)
+    return dict(sorted(after.items()))
+
+
+def poll_delays(first: float = FIRST_POLL_SECONDS, largest: float = MAX_POLL_SECONDS):
+    """1, 2, 4, 8, 10, 10, ... seconds."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, largest)
+
+
+# ---------------------------------------------------------------------------
+# Reads
+
+
+def root_id(orgs) -> str:
+    return paginate(orgs, "list_roots", "Roots")[0]["Id"]
+
+
+def require_parent(orgs, caller, root: str, wanted: str) -> None:
+    """NotFound, before any write, when the parent asked for is not in the organization."""
+    if validation.ROOT_ID.fullmatch(wanted):
+        if wanted != root:
+            raise NotFound(f"parent_id: {wanted} is not the root of organization {caller.organization_id} ({root}).")
+        return
+    try:
+        call(orgs, "describe_organizational_unit", OrganizationalUnitId=wanted)
+    except RootGuardError as error:
+        if is_code(error, "OrganizationalUnitNotFoundException", "ParentNotFoundException"):
+            raise NotFound(f"parent_id: the organizational unit {wanted} does not exist in organization {caller.organization_id}.",
+                           error.aws_error_code, error.operation) from None
+        raise
+
+
+def find_by_email(orgs, address: str) -> dict | None:
+    """The organization's account with this email address (compared case-insensitively), as ListAccounts gives it."""
+    wanted = address.lower()
+    for account in paginate(orgs, "list_accounts", "Accounts"):
+        if str(account.get("Email", "")).lower() == wanted:
+            return account
+    return None
+
+
+def parent_of(orgs, account_id: str) -> str:
+    return paginate(orgs, "list_parents", "Parents", ChildId=account_id)[0]["Id"]
+
+
+def request_in_progress(orgs, name: str) -> dict | None:
+    """A CreateAccount request still IN_PROGRESS for this account name (one a run that timed out left)."""
+    for status in paginate(orgs, "list_create_account_status", "CreateAccountStatuses", States=["IN_PROGRESS"]):
+        if status.get("AccountName") == name:
+            return status
+    return None
+
+
+# ---------------------------------------------------------------------------
+# CreateAccount
+
+
+def _create_params(desired: DesiredAccount) -> dict:
+    params = {"Email": desired.email, "AccountName": desired.name}
+    if desired.role_name is not None:
+        params["RoleName"] = desired.role_name
+    if desired.iam_user_access_to_billing is not None:
+        params["IamUserAccessToBilling"] = "ALLOW" if desired.iam_user_access_to_billing else "DENY"
+    if desired.tags:
+        params["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(desired.tags.items())]
+    return params
+
+
+def wait_for(orgs, status: dict, desired: DesiredAccount, sleep, clock) -> dict:
+    """Poll DescribeCreateAccountStatus until the request is no longer IN_PROGRESS, at most
+    ``desired.wait_timeout`` seconds; WaitTimeout after that."""
+    deadline = clock() + desired.wait_timeout
+    delays = poll_delays()
+    while status.get("State") == "IN_PROGRESS":
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise WaitTimeout(
+                f"wait_timeout: the CreateAccount request {status['Id']} for account name {desired.name!r} is still IN_PROGRESS "
+                f"after {desired.wait_timeout} seconds. AWS goes on creating the account: run the task again, and it waits for "
+                "this request instead of creating the account twice.",
+                status["Id"], "DescribeCreateAccountStatus",
+            )
+        sleep(min(next(delays), remaining))
+        status = call(orgs, "describe_create_account_status", CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+    return status
+
+
+def creation_failed(status: dict, desired: DesiredAccount) -> AccountCreationFailed:
+    reason = str(status.get("FailureReason") or "UNKNOWN")
+    text = FAILURE_REASON_TEXT.get(reason, "See the AWS Organizations documentation for this failure reason.")
+    return AccountCreationFailed(
+        f"AWS could not create the account {desired.name!r} ({desired.email}): {reason}. {text} "
+        f"[CreateAccount request {status.get('Id')}]",
+        reason, status.get("Id"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# What the module does
+
+
+def _planned_account(desired: DesiredAccount, parent: str) -> dict:
+    return {"id": None, "arn": None, "name": desired.name, "email": desired.email, "state": None, "joined_method": None,
+            "joined_timestamp": None, "parent_id": parent, "tags": dict(sorted((desired.tags or {}).items()))}
+
+
+def _diff_view(account: dict | None) -> dict:
+    if account is None:
+        return {}
+    return {key: account[key] for key in ("id", "name", "email", "parent_id", "tags")}
+
+
+class _Vending:
+    """One run of the module: the reads done so far and the actions planned or made."""
+
+    def __init__(self, factory, desired: DesiredAccount, check_mode: bool, sleep, clock):
+        self.desired = desired
+        self.check_mode = check_mode
+        self.sleep = sleep
+        self.clock = clock
+        self.caller = identify_caller(factory)
+        self.orgs = factory.client("organizations")
+        self.actions = []
+        self.warnings = []
+        self.request_id = None
+        self.created = False
+        self.root = None
+
+    def read(self, function, *args):
+        return read_as(self.caller, function, self.orgs, *args)
+
+    def run(self) -> dict:
+        self.root = self.read(root_id)
+        if self.desired.parent_id is not None:
+            self.read(require_parent, self.caller, self.root, self.desired.parent_id)
+        existing = self.read(find_by_email, self.desired.email)
+        if existing is not None:
+            before = self.current(existing)
+            return self.result(before, self.reconcile(before))
+        return self.result(None, self.create())
+
+    def current(self, listed: dict) -> dict:
+        """An existing account as it is: its fields, parent and tags."""
+        account = _account(listed)
+        if account["state"] not in USABLE_STATES:
+            raise Conflict(f"email: {self.desired.email} is the address of account {account['id']}, which is {account['state']}; "
+                           "a closed or suspended account cannot be vended again. Use another address.")
+        account["parent_id"] = self.read(parent_of, account["id"])
+        account["tags"] = dict(sorted(self.read(account_tags, account["id"]).items()))
+        if account["name"] != self.desired.name:
+            self.warnings.append(
+                f"name: account {account['id']} with email {account['email']} is named {account['name']!r}, not "
+                f"{self.desired.name!r}; this module does not rename accounts, so it keeps its name."
+            )
+        return account
+
+    def reconcile(self, account: dict) -> dict:
+        """Move and tag an account that exists; returns it as it is (or would be) afterwards."""
+        wanted_parent = self.desired.parent_id or account["parent_id"]
+        to_set, to_unset = plan_tags(account["tags"], self.desired.tags, self.desired.purge_tags)
+        steps = []
+        if wanted_parent != account["parent_id"]:
+            steps.append((f"organizations:MoveAccount({account['parent_id']} -> {wanted_parent})", "move_account",
+                          {"AccountId": account["id"], "SourceParentId": account["parent_id"], "DestinationParentId": wanted_parent}))
+        if to_unset:
+            steps.append((f"organizations:UntagResource({', '.join(to_unset)})", "untag_resource",
+                          {"ResourceId": account["id"], "TagKeys": to_unset}))
+        if to_set:
+            steps.append((f"organizations:TagResource({', '.join(sorted(to_set))})", "tag_resource",
+                          {"ResourceId": account["id"], "Tags": [{"Key": key, "Value": value} for key, value in sorted(to_set.items())]}))
+        if steps:
+            require_management(self.caller, f"move or tag account {account['id']}")
+        for action, operation, params in steps:
+            self.actions.append(action)
+            if not self.check_mode:
+                call(self.orgs, operation, **params)
+        return dict(account, parent_id=wanted_parent, tags=tags_after(account["tags"], to_set, to_unset))
+
+    def create(self) -> dict:
+        """Wait for a request in progress for the same name, else CreateAccount and wait; then place the account."""
+        require_management(self.caller, "create an account")
+        wanted_parent = self.desired.parent_id or self.root
+        pending = self.read(request_in_progress, self.desired.name)
+        self.created = True
+        if pending is not None:
+            self.request_id = pending["Id"]
+            self.actions.append(f"wait for the CreateAccount request {pending['Id']} in progress for account name {self.desired.name!r}")
+            if self.check_mode:
+                return self.planned(wanted_parent)
+            status = wait_for(self.orgs, pending, self.desired, self.sleep, self.clock)
+            if status["State"] == "SUCCEEDED":
+                account = _account(call(self.orgs, "describe_account", AccountId=status["AccountId"])["Account"])
+                if str(account["email"]).lower() == self.desired.email.lower():
+                    # Created by an earlier run: place and tag it as an existing account.
+                    account["parent_id"] = self.read(parent_of, account["id"])
+                    account["tags"] = dict(sorted(self.read(account_tags, account["id"]).items()))
+                    return self.reconcile(account)
+            # That request was for another address, or it failed: ask for this account now.
+        self.actions.append(f"organizations:CreateAccount({self.desired.name}, {self.desired.email})")
+        if self.check_mode:
+            return self.planned(wanted_parent)
+        status = call(self.orgs, "create_account", **_create_params(self.desired))["CreateAccountStatus"]
+        self.request_id = status["Id"]
+        status = wait_for(self.orgs, status, self.desired, self.sleep, self.clock)
+        if status["State"] != "SUCCEEDED":
+            raise creation_failed(status, self.desired)
+        # A new account starts in the root, with the tags CreateAccount was given: only a move may be left to do.
+        account = _account(call(self.orgs, "describe_account", AccountId=status["AccountId"])["Account"])
+        account.update(parent_id=self.root, tags=dict(sorted((self.desired.tags or {}).items())))
+        return self.reconcile(account)
+
+    def planned(self, wanted_parent: str) -> dict:
+        """Check mode, for an account that does not exist yet: it would start in the root, then move."""
+        if wanted_parent != self.root:
+            self.actions.append(f"organizations:MoveAccount({self.root} -> {wanted_parent})")
+        return _planned_account(self.desired, wanted_parent)
+
+    def result(self, before: dict | None, after: dict) -> dict:
+        return {
+            "changed": bool(self.actions),
+            "organization_id": self.caller.organization_id,
+            "account": after,
+            "created": self.created,
+            "actions": self.actions,
+            "create_account_request_id": self.request_id,
+            "warnings": self.warnings,
+            "diff": {"before": _diff_view(before), "after": _diff_view(after)},
+        }
+
+
+def ensure_account(factory, desired: DesiredAccount, check_mode: bool, sleep=time.sleep, clock=time.monotonic) -> dict:
+    """Find the account by email or create it, then place and tag it as ``desired`` says.
+
+    ``sleep`` and ``clock`` are the waits between polls and the clock that bounds them
+    (``desired.wait_timeout``); tests pass fakes."""
+    return _Vending(factory, desired, check_mode, sleep, clock).run()
