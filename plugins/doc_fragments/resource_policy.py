@@ -36,8 +36,8 @@ options:
     description:
       - An existing directory where the current policy is written, byte for byte, before any change - a new file
         readable by its owner only (mode 0600), named C(<account id>-<bucket or queue name>-<UTC time>.json).
-      - The change is not made when the backup cannot be written. The old policy is also returned in
-        RV(previous_policy).
+      - The change is not made when the backup cannot be written; the task then fails with
+        RV(error_class=backup_failed). The old policy is also returned in RV(previous_policy).
     type: path
 attributes:
   check_mode:

@@ -107,6 +107,12 @@ class CredentialsError(RootGuardError):
     error_class = "no_credentials"
 
 
+class BackupFailed(RootGuardError):
+    """The backup of a policy could not be written; the policy was not changed."""
+
+    error_class = "backup_failed"
+
+
 class AccountCreationFailed(RootGuardError):
     """A CreateAccount request that ended FAILED: ``aws_error_code`` (and ``failure_reason``)
     is the request's FailureReason, such as EMAIL_ALREADY_EXISTS."""

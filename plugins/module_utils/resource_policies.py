@@ -16,7 +16,7 @@ import re
 from . import organizations
 from .bulk import RootSession
 from .features import require_feature
-from .errors import InvalidInput, NotFound, RootGuardError, is_code
+from .errors import BackupFailed, InvalidInput, NotFound, RootGuardError, is_code
 from .organizations import call
 from .validation import TASK_POLICY_PREFIX
 
@@ -179,11 +179,18 @@ def write_backup(directory: str, account_id: str, resource: str, policy: str) ->
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     safe_resource = re.sub(r"[^A-Za-z0-9_.-]", "_", resource)
     path = os.path.join(directory, f"{account_id}-{safe_resource}-{stamp}.json")
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as backup:
-        backup.write(policy.encode("utf-8"))
-        backup.flush()
-        os.fsync(backup.fileno())
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise BackupFailed(f"backup_dir: the backup file {path} could not be created ({error.strerror}); the policy was not changed.") from None
+    try:
+        with os.fdopen(descriptor, "wb") as backup:
+            backup.write(policy.encode("utf-8"))
+            backup.flush()
+            os.fsync(backup.fileno())
+    except OSError as error:
+        os.unlink(path)
+        raise BackupFailed(f"backup_dir: the backup file {path} could not be written ({error.strerror}); the policy was not changed.") from None
     return path
 
 

@@ -479,10 +479,21 @@ def test_write_backup_never_overwrites(tmp_path, monkeypatch):
     instant = datetime.datetime(2025, 3, 4, 5, 6, 7, 100, tzinfo=datetime.timezone.utc)
     monkeypatch.setattr(resource_policies, "datetime", Clock(instant, instant))
     path = resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "original")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(errors.BackupFailed, match=r"^backup_dir: the backup file .* could not be created \(File exists\); the policy was not changed\.$"):
         resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "replacement")
     assert pathlib.Path(path).read_text(encoding="utf-8") == "original"
     assert os.listdir(tmp_path) == [os.path.basename(path)]
+
+
+def test_write_backup_that_cannot_be_written_is_removed_and_classified(tmp_path, monkeypatch):
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(resource_policies.os, "fsync", disk_full)
+    with pytest.raises(errors.BackupFailed, match=r"could not be written \(No space left on device\); the policy was not changed\.$") as raised:
+        resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "policy")
+    assert raised.value.error_class == "backup_failed"
+    assert os.listdir(tmp_path) == []
 
 
 def test_write_backup_does_not_follow_a_planted_symlink(tmp_path, monkeypatch):
@@ -491,7 +502,7 @@ def test_write_backup_does_not_follow_a_planted_symlink(tmp_path, monkeypatch):
     target = tmp_path / "elsewhere"
     target.write_text("keep me")
     (tmp_path / "210000000001-my-bucket-20250304T050607.000100Z.json").symlink_to(target)
-    with pytest.raises(FileExistsError):
+    with pytest.raises(errors.BackupFailed, match=r"\(File exists\)"):
         resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "policy")
     assert target.read_text() == "keep me"
 
@@ -516,7 +527,7 @@ def test_write_backup_sanitizes_the_resource_name(tmp_path, monkeypatch, resourc
 
 
 def test_write_backup_into_a_missing_directory_raises(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(errors.BackupFailed, match=r"\(No such file or directory\)"):
         resource_policies.write_backup(str(tmp_path / "missing"), ACCOUNT, "my-bucket", "policy")
 
 
@@ -668,7 +679,7 @@ def test_unlock_a_failed_backup_stops_the_change(tmp_path, monkeypatch, desired)
 @pytest.mark.parametrize("desired", [None, DESIRED])
 def test_unlock_backup_dir_gone_stops_the_change(tmp_path, desired):
     resource = Resource(LOCKED)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(errors.BackupFailed, match=r"\(No such file or directory\); the policy was not changed\.$"):
         resource_policies.unlock(resource, desired, True, str(tmp_path / "removed-since-checked"), False)
     assert resource.calls == ["locate", "read"]
 
@@ -680,7 +691,7 @@ def test_unlock_unwritable_backup_dir_stops_the_change(tmp_path):
     directory.chmod(0o500)
     resource = Resource(LOCKED)
     try:
-        with pytest.raises(PermissionError):
+        with pytest.raises(errors.BackupFailed, match=r"\(Permission denied\)"):
             resource_policies.unlock(resource, None, True, str(directory), False)
     finally:
         directory.chmod(0o700)
