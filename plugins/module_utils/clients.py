@@ -21,10 +21,12 @@ from urllib.parse import urlparse
 try:
     import boto3
     import botocore.config
+    import botocore.exceptions
+    import botocore.utils
 except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
     pass
 
-from .errors import EndpointError, response_code
+from .errors import EndpointError, InvalidInput, response_code
 
 # Attempts per call, the first included.  AssumeRoot is tightly rate limited; ten
 # attempts with backoff capped at 20 s ride out minutes of throttling.
@@ -38,6 +40,12 @@ DEFAULT_REGION = "us-east-1"
 GLOBAL_STS_HOSTS = ("sts.amazonaws.com", "sts.amazonaws.com.cn")
 
 USER_AGENT = "rootguard.aws"
+
+# Connections kept per client shared by a bulk module's threads (the caller's clients, such
+# as the STS client every root session is assumed with): as many as the most threads a bulk
+# module runs (bulk.MAX_CONCURRENCY), where botocore keeps 10.  A root session's client is
+# used by one thread at a time and keeps botocore's default.
+SHARED_POOL_CONNECTIONS = 100
 
 
 def retry_conflicts(attempts: int, response=None, **kwargs):  # pylint: disable=unused-argument
@@ -67,6 +75,19 @@ def with_security_token(credentials: dict, environ=None) -> dict:
     return {**credentials, "aws_session_token": token}
 
 
+def check_connection(region: str | None, endpoint_url: str | None) -> None:
+    """Refuse a region or endpoint_url botocore would choke on when the first client is made."""
+    if region:
+        try:
+            botocore.utils.validate_region_name(region)
+        except botocore.exceptions.InvalidRegionError:
+            raise InvalidInput(f"region: {region!r} is not a region name such as us-east-1.") from None
+    if endpoint_url:
+        parsed = urlparse(endpoint_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise InvalidInput(f"endpoint_url: {endpoint_url!r} is not an http:// or https:// URL.")
+
+
 class ClientFactory:
     """Clients for one module run, all from one boto3 session.
 
@@ -87,15 +108,22 @@ class ClientFactory:
             retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         )
         self._config = config.merge(user_config) if user_config is not None else config
+        shared = config.merge(botocore.config.Config(max_pool_connections=SHARED_POOL_CONNECTIONS))
+        self._shared_config = shared.merge(user_config) if user_config is not None else shared
         self._lock = threading.Lock()
         self._session = None
+        self._sts = None
 
     @classmethod
     def from_module(cls, module) -> "ClientFactory":
         """The factory for an AnsibleAWSModule's connection options."""
         from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 
-        region, endpoint_url, connection = get_aws_connection_info(module)
+        try:
+            region, endpoint_url, connection = get_aws_connection_info(module)
+        except TypeError as error:  # botocore.config.Config(**aws_config) with a key it does not know
+            raise InvalidInput(f"aws_config: {error}; see botocore.config.Config for the keys it takes.") from None
+        check_connection(region, endpoint_url)
         return cls(region, endpoint_url, connection)
 
     @property
@@ -118,14 +146,19 @@ class ClientFactory:
                 region_name=region or self.region,
                 endpoint_url=self.endpoint_url,
                 verify=self._verify,
-                config=self._config,
+                config=self._config if credentials is not None else self._shared_config,
                 **(credentials if credentials is not None else self._credentials),
             )
         client.meta.events.register(f"needs-retry.{client.meta.service_model.service_id.hyphenize()}", retry_conflicts)
         return client
 
     def sts_client(self, credentials: dict | None = None):
-        """An STS client on a Regional endpoint, or EndpointError before any call."""
+        """An STS client on a Regional endpoint, or EndpointError before any call.
+
+        The caller's STS client is made once and shared (botocore clients are thread-safe):
+        a bulk module assumes every account's root session with it."""
+        if credentials is None and self._sts is not None:
+            return self._sts
         client = self.client("sts", credentials)
         host = urlparse(client.meta.endpoint_url).hostname or ""
         if host in GLOBAL_STS_HOSTS:
@@ -134,4 +167,6 @@ class ClientFactory:
                 "Set region to a Regional name such as us-east-1 (not aws-global), and do not point endpoint_url "
                 "at sts.amazonaws.com."
             )
+        if credentials is None:
+            self._sts = client
         return client

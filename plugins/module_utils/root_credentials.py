@@ -128,19 +128,21 @@ _STEP_CALLS = {
 }
 
 
-def apply_removal(iam, steps: list) -> tuple:
+def apply_removal(iam, steps: list, outcomes: list | None = None) -> tuple:
     """Run the steps in order; returns (the steps, each with ``done`` and ``error``; the
     error that stopped them, or None).  A credential that is already gone counts as
     removed; a virtual MFA device that cannot be deleted after its deactivation is
     reported on its step and the others go on.  Any other failure stops the account,
     and the steps after it are returned not done.  An expired session is raised so
-    that the work can be done again in a new one."""
-    outcomes = []
+    that the work can be done again in a new one; ``outcomes``, when given, is filled
+    as the steps go, so that what was done is known also then."""
+    outcomes = [] if outcomes is None else outcomes
     for index, step in enumerate(steps):
         outcome = dict(step, done=True, error=None)
         try:
             _STEP_CALLS[step["action"]](iam, step)
         except SessionExpired:
+            outcomes.extend(dict(rest, done=False, error=None) for rest in steps[index:])
             raise
         except RootGuardError as error:
             if is_code(error, "NoSuchEntity"):
@@ -166,11 +168,14 @@ def audit(factory, targets, workers: int, fail_on_error: bool) -> dict:
 
     def one(account):
         result = bulk.account_result(account)
+        session = bulk.RootSession(factory, account["id"], AUDIT_POLICY)
         try:
-            result["found"] = bulk.RootSession(factory, account["id"], AUDIT_POLICY).run(audit_account)
+            result["found"] = session.run(audit_account)
             result["status"] = bulk.STATUS_OK
         except RootGuardError as error:
             bulk.failed(result, error)
+        finally:
+            session.release()
         return result
 
     results = bulk.map_accounts(one, accounts, workers)
@@ -180,19 +185,24 @@ def audit(factory, targets, workers: int, fail_on_error: bool) -> dict:
 
 def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool) -> dict:
     """root_credentials state=absent.  Every account is read first (one delete session
-    each, kept for the changes), so the blast-radius limit is checked before any write."""
+    each, kept for the changes), so the blast-radius limit is checked before any write.
+    Between the two passes each session keeps its credentials but not its client, so
+    memory does not grow with a client per account."""
     caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE)
     sessions = {account["id"]: bulk.RootSession(factory, account["id"], DELETE_POLICY) for account in accounts}
 
     def read_one(account):
         result = bulk.account_result(account)
+        root_session = sessions[account["id"]]
         try:
-            found = sessions[account["id"]].run(lambda session: read_credentials(session.client("iam"), last_used=False))
+            found = root_session.run(lambda session: read_credentials(session.client("iam"), last_used=False))
             result["found"] = found
             result["actions"] = plan_removal(found, types)
             result["status"] = bulk.STATUS_WOULD_CHANGE if result["actions"] else bulk.STATUS_OK
         except RootGuardError as error:
             bulk.failed(result, error)
+        finally:
+            root_session.release()
         return result
 
     results = bulk.map_accounts(read_one, accounts, workers)
@@ -208,10 +218,22 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
 
         def apply_one(account_id):
             result = by_id[account_id]
+            planned = result["actions"]
+            attempts: list = []
+
+            def work(session):
+                attempts.append([])
+                return apply_removal(session.client("iam"), planned, attempts[-1])
+
             try:
-                steps, error = sessions[account_id].run(lambda session: apply_removal(session.client("iam"), result["actions"]))
+                steps, error = sessions[account_id].run(work)
             except RootGuardError as session_error:
+                # The session was lost for good: report each step as the last attempt left it.
+                result["actions"] = next((steps for steps in reversed(attempts) if steps),
+                                         [dict(step, done=False, error=None) for step in planned])
                 return bulk.failed(result, session_error)
+            finally:
+                sessions[account_id].release()
             result["actions"] = steps
             if error is not None:
                 return bulk.failed(result, error)
@@ -268,6 +290,8 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
                 result.update(status=bulk.STATUS_CHANGED if changed else bulk.STATUS_OK, actions=[{"action": done}] if changed else [])
         except RootGuardError as error:
             bulk.failed(result, error)
+        finally:
+            session.release()
         return result
 
     results = bulk.map_accounts(one, accounts, workers)

@@ -291,3 +291,20 @@ def test_a_non_retryable_error_is_not_retried(emulator):
     with pytest.raises(errors.AccessDenied):
         organizations.call(orgs, "describe_organization")
     assert (rule.matched, emulator) == (1, [])
+
+
+@pytest.mark.parametrize("region, endpoint_url, message", [
+    ("not a region!", None, "region: 'not a region!' is not a region name such as us-east-1."),
+    ("['us-east-1']", None, "region: \"['us-east-1']\" is not a region name such as us-east-1."),
+    ("us-east-1", "not-a-url", "endpoint_url: 'not-a-url' is not an http:// or https:// URL."),
+    ("us-east-1", "ftp://127.0.0.1:4566", "endpoint_url: 'ftp://127.0.0.1:4566' is not an http:// or https:// URL."),
+])
+def test_a_malformed_region_or_endpoint_url_is_refused_before_any_client(region, endpoint_url, message):
+    with pytest.raises(errors.InvalidInput) as raised:
+        clients.check_connection(region, endpoint_url)
+    assert raised.value.message == message
+
+
+@pytest.mark.parametrize("region, endpoint_url", [(None, None), ("eu-west-1", "http://127.0.0.1:4566"), ("us-east-1", "https://sts.us-east-1.amazonaws.com")])
+def test_ordinary_regions_and_endpoints_pass(region, endpoint_url):
+    clients.check_connection(region, endpoint_url)
