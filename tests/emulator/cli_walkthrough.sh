@@ -46,15 +46,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/rootguard-demo.XXXXXX")
 # shellcheck source=tests/emulator/emulator.sh
 source "$(dirname "${BASH_SOURCE[0]}")/emulator.sh"
 
-cleanup() {
-  local status=$?
-  emulator_stop
-  rm -rf "$WORK"
-  if [[ $status -ne 0 ]]; then
-    echo "demo: failed (exit $status)" >&2
-  fi
-}
-trap cleanup EXIT
+trap 'emulator_cleanup "$WORK" ""' EXIT
 
 emulator_isolate "$WORK"
 TRUTH="$WORK/truth.json"

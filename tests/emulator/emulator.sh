@@ -7,6 +7,8 @@
 #                                  start it on a free port, wait until seeded; exports
 #                                  AWS_ENDPOINT_URL and test credentials; sets EMULATOR_PID
 #   emulator_stop                  stop it (safe to call twice)
+#   emulator_cleanup WORKDIR HINT  for an EXIT trap: stop it, remove WORKDIR, and on failure
+#                                  print "demo: failed (exit N)" followed by HINT
 
 EMULATOR_PID=""
 
@@ -56,4 +58,13 @@ emulator_stop() {
     wait "$EMULATOR_PID" 2>/dev/null || true
   fi
   EMULATOR_PID=""
+}
+
+emulator_cleanup() {
+  local status=$?
+  emulator_stop
+  rm -rf "$1"
+  if [[ $status -ne 0 ]]; then
+    echo "demo: failed (exit $status)$2" >&2
+  fi
 }

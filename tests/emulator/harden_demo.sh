@@ -38,15 +38,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/rootguard-demo.XXXXXX")
 # shellcheck source=tests/emulator/emulator.sh
 source "$(dirname "${BASH_SOURCE[0]}")/emulator.sh"
 
-cleanup() {
-  local status=$?
-  emulator_stop
-  rm -rf "$WORK"
-  if [[ $status -ne 0 ]]; then
-    echo "demo: failed (exit $status); Ansible's output is in $REPORTS/demo-*.log" >&2
-  fi
-}
-trap cleanup EXIT
+trap 'emulator_cleanup "$WORK" "; Ansible'"'"'s output is in $REPORTS/demo-*.log"' EXIT
 
 emulator_isolate "$WORK"
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_HOME="$WORK/ansible"
