@@ -155,7 +155,7 @@ endef
 PYTEST_ARGS ?=
 
 .PHONY: test
-test: sanity units emulator-tests integration lint docs-lint changelog-lint ## Run every check CI runs, in order
+test: sanity units emulator-tests integration reliability lint docs-lint changelog-lint ## Run every check CI runs, in order
 
 # ansible-test sanity, with no ignore file entries.
 # --python restricts it to the venv's Python: otherwise the tests that run per
@@ -196,6 +196,10 @@ emulator-tests: $(VENV_STAMP) ## The emulator's own tests (pytest tests/emulator
 integration: collection-tree browser ## Playbook runs against the emulator (pytest tests/integration)
 	$(call PYTEST_DIR,tests/integration,$(RUN_ENV),-n 2)
 
+.PHONY: reliability
+reliability: collection-tree ## Faults, bad input, secrets, check mode, no lost data, concurrency (pytest tests/reliability)
+	$(call PYTEST_DIR,tests/reliability,$(RUN_ENV),-n 2)
+
 # The HTML audit report is opened in headless Chromium by an integration test.
 # Nothing to do when a chromium is on PATH; otherwise Debian's `chromium` is
 # installed with apt-get (as root, or with passwordless sudo).
@@ -235,6 +239,18 @@ docs-lint: collection-tree ## antsibull-docs lint of the collection's docs
 changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragments
 	$(VENV_BIN)/antsibull-changelog lint
 	$(VENV_BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+# ---------------------------------------------------------------------------
+# Benchmarks (not part of `make test`: about 25 minutes on 2 CPUs)
+#
+# Settings from the environment or the command line, e.g.
+#   make bench BENCH_SIZES=100,1000 BENCH_REPEAT=3
+# BENCH_SIZES, BENCH_REPEAT, BENCH_CONCURRENCY, BENCH_PER_HOST_ACCOUNTS, BENCH_PER_HOST_FORKS,
+# BENCH_PER_HOST_REPEAT, BENCH_BASELINE_ACCOUNTS, BENCH_BASELINE_REPEAT: see tests/bench/bench.py.
+
+.PHONY: bench
+bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop; writes BENCHMARKS.md
+	$(RUN_ENV) $(VENV_PY) tests/bench/bench.py --output BENCHMARKS.md
 
 # ---------------------------------------------------------------------------
 # Housekeeping

@@ -371,3 +371,68 @@ def test_reset_clears_everything(aws):
     # the old session no longer acts as root; new rules are numbered from 1 again
     assert aws.client("sts", session).get_caller_identity()["Arn"] != f"arn:aws:iam::{truth['accounts'][0]['id']}:root"
     assert add_fault(aws, kind="throttle", service="iam")["rule_id"] == 1
+
+
+# bursts, expiring sessions and suspended accounts -----------------------------------------
+
+def test_a_burst_starts_after_the_requests_it_lets_through(aws):
+    add_fault(aws, kind="server_error", service="iam", action="ListUsers", start_after=2, times=3)
+    iam = aws.client("iam", **NO_RETRIES)
+    outcomes = []
+    for _attempt in range(7):
+        try:
+            iam.list_users()
+            outcomes.append("ok")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+    assert outcomes == ["ok", "ok", "ServiceFailure", "ServiceFailure", "ServiceFailure", "ok", "ok"]
+    (rule,) = fault_rules(aws)
+    assert (rule["start_after"], rule["matched"], rule["injected"], rule["status"]) == (2, 7, 3, 500)
+    # retried, a burst shorter than the attempts is ridden out
+    add_fault(aws, kind="throttle", service="iam", action="ListRoles", start_after=1, times=4)
+    retrying = aws.client("iam", retries={"mode": "standard", "total_max_attempts": 5})
+    assert retrying.list_roles()["ResponseMetadata"]["RetryAttempts"] == 0
+    assert retrying.list_roles()["ResponseMetadata"]["RetryAttempts"] == 4
+
+
+def test_expire_session_expires_the_root_sessions_of_the_account_when_it_fires(aws):
+    truth = aws.seed(accounts=2, profile="full", features=BOTH)
+    first, second = truth["accounts"][0]["id"], truth["accounts"][1]["id"]
+    add_fault(aws, kind="expire_session", service="iam", action="ListSigningCertificates", account=first, times=1)
+    in_first = aws.client("iam", aws.assume_root(first, AUDIT), **NO_RETRIES)
+    in_second = aws.client("iam", aws.assume_root(second, AUDIT), **NO_RETRIES)
+    assert len(in_first.list_access_keys()["AccessKeyMetadata"]) == 2
+    code, status, message = client_error(in_first.list_signing_certificates)
+    assert (code, status) == ("ExpiredToken", 400) and "expired" in message
+    # the session stays expired; a new one works, and other accounts' sessions never expired
+    assert client_error(in_first.list_access_keys)[0] == "ExpiredToken"
+    assert len(aws.client("iam", aws.assume_root(first, AUDIT), **NO_RETRIES).list_signing_certificates()["Certificates"]) == 1
+    assert len(in_second.list_signing_certificates()["Certificates"]) == 1
+    (rule,) = fault_rules(aws)
+    assert (rule["code"], rule["effect"], rule["principal"], rule["injected"]) == (None, "expire_session", "root", 1)
+    rejected = [entry["rejected"] for entry in request_log(aws)["entries"] if entry["action"] == "ListSigningCertificates"]
+    assert rejected == ["ExpiredToken", None, None]
+
+
+def test_suspend_account_suspends_it_on_its_first_assume_root(aws):
+    truth = aws.seed(accounts=3, profile="full", features=BOTH)
+    first, second = truth["accounts"][0]["id"], truth["accounts"][1]["id"]
+    add_fault(aws, kind="suspend_account", account=first, times=1)
+    org = aws.client("organizations")
+    assert org.describe_account(AccountId=first)["Account"]["State"] == "ACTIVE"
+    sts = aws.client("sts", **NO_RETRIES)
+    assert assume_root_raw(sts, second)["Credentials"]["AccessKeyId"]
+    code, status, message = client_error(assume_root_raw, sts, first)
+    assert (code, status) == ("AccessDenied", 403) and "SUSPENDED" in message
+    assert org.describe_account(AccountId=first)["Account"]["State"] == "SUSPENDED"
+    assert org.describe_account(AccountId=second)["Account"]["State"] == "ACTIVE"
+    (rule,) = fault_rules(aws)
+    assert (rule["service"], rule["action"], rule["effect"], rule["injected"]) == ("sts", "AssumeRoot", "suspend_account", 1)
+    if aws.endpoint:
+        assert aws.control.account(first)["state"] == "SUSPENDED"
+
+
+def test_new_fault_kinds_are_validated(inprocess):
+    with pytest.raises(TypeError):
+        faults.add(kind="expire_session", duration=3)
+    assert not STATE.fault_rules

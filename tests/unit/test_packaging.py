@@ -35,6 +35,8 @@ EE_LEFT_OUT = {
     "execution-environment.yml": "the definition itself",
     "MANIFEST.json": "written by ansible-galaxy",
     "FILES.json": "written by ansible-galaxy",
+    "BENCHMARKS.md": "measurements of this collection, not needed to run playbooks",
+    "RELIABILITY.md": "measurements of this collection, not needed to run playbooks",
 }
 POLICY_SERVICES = {"organizations", "iam", "sts"}
 

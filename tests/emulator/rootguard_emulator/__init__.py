@@ -11,7 +11,7 @@ from moto.core.base_backend import BackendDict
 from moto.organizations.models import organizations_backends
 from moto.sqs.models import Queue
 
-from . import accounts_ext, auth, control, iam_ext, lookup, organizations_ext, sts_ext
+from . import accounts_ext, auth, control, iam_ext, lookup, organizations_ext, speed, sts_ext
 from .state import STATE
 
 __all__ = ["install", "STATE"]
@@ -47,6 +47,7 @@ def install() -> None:
         BackendDict.reset = classmethod(_reset)
         Queue._set_attributes = _set_queue_attributes
         lookup.install()
+        speed.install()
         auth.install()
         iam_ext.install()
         sts_ext.install()

@@ -3,18 +3,87 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import Any
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from . import install
 from .seed import PROFILES, seed
 
 DEFAULT_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# Seconds an idle persistent connection is kept open.
+IDLE_SECONDS = 30
+
+
+class PersistentConnectionHandler(MotoRequestHandler):
+    """Keeps HTTP/1.1 connections open between requests, as AWS endpoints do.
+
+    Werkzeug's development server closes the connection after every response, because
+    Python's http.server cannot tell where an unread request body ends.  So here the body
+    of a request that declares its Content-Length (every SDK and CLI request) is read whole
+    before the application runs, and the application reads it from memory: the next request
+    starts where this one ended.  Requests with a chunked body, ``Expect: 100-continue`` or
+    ``Connection: close`` are served as before and then the connection closes.  Without it a
+    client opens a TCP connection per request and the server starts a thread per request."""
+
+    timeout = IDLE_SECONDS
+    _keep_open = False
+
+    def setup(self) -> None:
+        super().setup()
+        # The status line and headers, then the body, go out in separate writes: without
+        # TCP_NODELAY the body waits for the client's delayed ACK (40 ms) on a connection
+        # that stays open.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def run_wsgi(self) -> None:
+        length = self.headers.get("Content-Length")
+        self._keep_open = (
+            self.request_version == "HTTP/1.1"
+            and not self.close_connection
+            and "Transfer-Encoding" not in self.headers
+            and "Expect" not in self.headers
+            and (length is None or length.isdigit())
+        )
+        if not self._keep_open:
+            super().run_wsgi()
+            return
+        connection_input = self.rfile
+        self.rfile = io.BytesIO(connection_input.read(int(length)) if length else b"")
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = connection_input
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if self._keep_open and keyword.lower() == "connection" and value.lower() == "close":
+            return
+        super().send_header(keyword, value)
+
+    def log_error(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
+        if format.startswith("Request timed out"):
+            return  # an idle persistent connection, closed after IDLE_SECONDS
+        super().log_error(format, *args)
+
+
+class _Server(ThreadedMotoServer):
+    """moto's threaded server with PersistentConnectionHandler."""
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=PersistentConnectionHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 class EmulatorServer:
@@ -24,10 +93,8 @@ class EmulatorServer:
         if "MOTO_ACCOUNT_ID" in os.environ:
             raise RuntimeError("MOTO_ACCOUNT_ID overrides access-key routing; unset it to run the emulator")
         install()
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server = _Server(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint = ""
 
     def start(self) -> "EmulatorServer":

@@ -1,0 +1,980 @@
+"""Benchmark harness: speed, API calls and memory of the root-task modules at organization scale,
+side by side with the ceiling (a tight boto3 loop, tests/bench/ceiling.py) and the baseline (the bash
+loop with the AWS CLI from the practitioner article the project started from).
+
+    python tests/bench/bench.py [--sizes 100,1000,5000] [--repeat 3,3,1] [--output BENCHMARKS.md]
+
+``make bench`` runs it after building the collection tree. It starts the emulator as a separate
+process, and for every run resets it and seeds a fresh organization (``full`` root credentials in
+every member account, both features on), then measures:
+
+- ``audit`` and ``removal``: ansible-playbook with one bulk module call (tests/bench/playbooks), and
+  the ceiling doing the same calls with the same concurrency, at each size;
+- ``per_host``: the audit with one module call per inventory host (organization_accounts inventory
+  plugin, forks), at BENCH_PER_HOST_ACCOUNTS accounts;
+- ``baseline``: the bash loop (AWS CLI and jq), at BENCH_BASELINE_ACCOUNTS accounts.
+
+For every run: wall time; CPU time of the measured command and its descendants (wait4); the
+emulator's CPU time; the API calls from the emulator's request log, per member account and in the
+management account; the peak RSS of the module process (polled from /proc, see PeakRss) or of the
+ceiling process (wait4); and the seeding time. It writes the medians, the ratios and the targets into
+the part of the output file between the BENCH markers, and leaves the rest of the file as it is.
+Timings are recorded, never asserted; a run whose result is wrong (a failed account, a credential
+left, a command that fails) stops the harness.
+
+Settings come from options or from these environment variables (options win):
+BENCH_SIZES, BENCH_REPEAT (one count, or one per size), BENCH_CONCURRENCY, BENCH_PER_HOST_ACCOUNTS,
+BENCH_PER_HOST_FORKS, BENCH_PER_HOST_REPEAT, BENCH_BASELINE_ACCOUNTS, BENCH_BASELINE_REPEAT (0 accounts
+skips a part), and BENCH_COLLECTIONS_PATH (else ANSIBLE_COLLECTIONS_PATH, else build/collections).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import pathlib
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+from importlib import metadata
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+EMULATOR_DIR = ROOT / "tests" / "emulator"
+sys.path.insert(0, str(EMULATOR_DIR))
+
+from rootguard_emulator.client import EmulatorClient  # noqa: E402  pylint: disable=wrong-import-position
+
+FEATURES = ["RootCredentialsManagement", "RootSessions"]
+REGION = "us-east-1"
+DEFAULT_SIZES = (100, 1000, 5000)
+BEGIN = "<!-- BENCH:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
+END = "<!-- BENCH:END -->"
+
+# The bash loop of the practitioner article (seeds/001), byte for byte as tests/emulator/test_aws_cli.py
+# runs it (same SHA-256): the baseline.
+BASELINE_LOOP = """#!/bin/bash
+
+# Backup original credentials if they were set via variables
+export BACKUP_AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+export BACKUP_AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+export BACKUP_AWS_SESSION_TOKEN=$AWS_SESSION_TOKEN
+
+MANAGEMENT_ACCOUNT_ID=$(aws sts get-caller-identity | jq -r '.Account')
+
+# Get all account IDs except management account
+AWS_ACCOUNT_IDS=($(aws organizations list-accounts | jq -r '.Accounts[].Id | select(. != $MANAGEMENT_ACCOUNT_ID)' \
+--arg MANAGEMENT_ACCOUNT_ID $MANAGEMENT_ACCOUNT_ID))
+
+for AWS_ACCOUNT_ID in "${AWS_ACCOUNT_IDS[@]}"
+do
+ CREDENTIALS=$(aws sts assume-root --target-principal ${AWS_ACCOUNT_ID} --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials)
+ # Set credentials for a specific account
+ export AWS_ACCESS_KEY_ID=$(echo $CREDENTIALS | jq -r '.Credentials.AccessKeyId')
+ export AWS_SECRET_ACCESS_KEY=$(echo $CREDENTIALS | jq -r '.Credentials.SecretAccessKey')
+ export AWS_SESSION_TOKEN=$(echo $CREDENTIALS | jq -r '.Credentials.SessionToken')
+ # This will delete root credentials for the account
+ aws iam delete-login-profile
+ # Restore backed-up values
+ export AWS_ACCESS_KEY_ID=$BACKUP_AWS_ACCESS_KEY_ID
+ export AWS_SECRET_ACCESS_KEY=$BACKUP_AWS_SECRET_ACCESS_KEY
+ export AWS_SESSION_TOKEN=$BACKUP_AWS_SESSION_TOKEN
+done
+
+"""
+BASELINE_LOOP_SHA256 = "5db6d47a24e0f13fc3175ac1a02d47f28c75d1abff603bc4b1f71ad234df71b1"
+
+
+class BenchError(RuntimeError):
+    """A run that failed or gave a wrong result."""
+
+
+# ---------------------------------------------------------------------------
+# Settings
+
+
+@dataclasses.dataclass
+class Settings:
+    sizes: list
+    repeats: dict
+    concurrency: int
+    per_host_accounts: int
+    per_host_forks: int
+    per_host_repeat: int
+    baseline_accounts: int
+    baseline_repeat: int
+    collections: pathlib.Path
+    output: pathlib.Path | None
+    json_output: pathlib.Path | None
+    keep: bool
+
+
+def _int_list(text: str, name: str) -> list:
+    try:
+        values = [int(item) for item in re.split(r"[,\s]+", text.strip()) if item]
+    except ValueError:
+        raise SystemExit(f"{name}: {text!r} is not a list of whole numbers") from None
+    if not values or any(value < 0 for value in values):
+        raise SystemExit(f"{name}: {text!r} must list numbers of 0 or more")
+    return values
+
+
+def default_repeat(size: int) -> int:
+    """Three runs up to 1,000 accounts, one above (the 5,000-account runs take minutes each)."""
+    return 3 if size <= 1000 else 1
+
+
+def settings_from(argv) -> Settings:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="tests/bench/bench.py", description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--sizes", default=env("BENCH_SIZES") or ",".join(map(str, DEFAULT_SIZES)),
+                        help="organization sizes for the bulk runs (default %(default)s)")
+    parser.add_argument("--repeat", default=env("BENCH_REPEAT") or "",
+                        help="runs per size: one number, or one per size (default: 3 up to 1,000 accounts, 1 above)")
+    parser.add_argument("--concurrency", type=int, default=int(env("BENCH_CONCURRENCY") or 10))
+    parser.add_argument("--per-host-accounts", type=int, default=int(env("BENCH_PER_HOST_ACCOUNTS") or 200))
+    parser.add_argument("--per-host-forks", type=int, default=int(env("BENCH_PER_HOST_FORKS") or 20))
+    parser.add_argument("--per-host-repeat", type=int, default=int(env("BENCH_PER_HOST_REPEAT") or 1))
+    parser.add_argument("--baseline-accounts", type=int, default=int(env("BENCH_BASELINE_ACCOUNTS") or 50))
+    parser.add_argument("--baseline-repeat", type=int, default=int(env("BENCH_BASELINE_REPEAT") or 1))
+    parser.add_argument("--collections-path", default=env("BENCH_COLLECTIONS_PATH") or env("ANSIBLE_COLLECTIONS_PATH")
+                        or str(ROOT / "build" / "collections"))
+    parser.add_argument("--output", default="BENCHMARKS.md", help="the Markdown file to write ('-' for none)")
+    parser.add_argument("--json", help="also write every run's figures to this JSON file")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs of every run)")
+    args = parser.parse_args(argv)
+
+    sizes = [size for size in _int_list(args.sizes, "sizes") if size > 0] if args.sizes.strip() else []
+    counts = _int_list(args.repeat, "repeat") if args.repeat.strip() else []
+    if counts and len(counts) not in (1, len(sizes)):
+        raise SystemExit(f"repeat: give one count or one per size ({len(sizes)})")
+    repeats = {size: (counts[0] if len(counts) == 1 else counts[index]) if counts else default_repeat(size)
+               for index, size in enumerate(sizes)}
+    collections = pathlib.Path(args.collections_path.split(os.pathsep)[0]).resolve()
+    if not (collections / "ansible_collections" / "rootguard" / "aws").is_dir():
+        raise SystemExit(f"no rootguard.aws collection under {collections}: run `make collection-tree` or set BENCH_COLLECTIONS_PATH")
+    return Settings(
+        sizes=sizes, repeats=repeats, concurrency=args.concurrency,
+        per_host_accounts=args.per_host_accounts, per_host_forks=args.per_host_forks, per_host_repeat=args.per_host_repeat,
+        baseline_accounts=args.baseline_accounts, baseline_repeat=args.baseline_repeat,
+        collections=collections,
+        output=None if args.output == "-" else (pathlib.Path.cwd() / args.output).resolve(),
+        json_output=(pathlib.Path.cwd() / args.json).resolve() if args.json else None,
+        keep=args.keep,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Measuring a process
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _peak_rss_kib(pid: int) -> int | None:
+    """The kernel's high-water mark of the process's resident set (VmHWM), in KiB."""
+    status = _read(f"/proc/{pid}/status")
+    if status is None:
+        return None
+    match = re.search(rb"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+def _parent(pid: int) -> int | None:
+    stat = _read(f"/proc/{pid}/stat")
+    if stat is None:
+        return None
+    return int(stat[stat.rindex(b")") + 2:].split()[1])
+
+
+class PeakRss:
+    """Peak RSS of a process and of the Ansible module processes among its descendants.
+
+    Ansible runs a module as ``python .../AnsiballZ_<module>.py`` in a child process of its worker; the
+    modules measured here are root_credentials_info and root_credentials.
+    While the command runs, /proc is scanned every ``interval`` seconds for such processes that
+    descend from ``root`` (other Ansible runs on the machine are left out), and the kernel's
+    high-water mark of each one's resident set (VmHWM in /proc/PID/status) is read on every scan
+    until it exits; so is the root process's. VmHWM never decreases and belongs to the process's
+    own memory since its exec, so the last value read is its peak, except for growth in its last
+    ``interval``. (wait4's ru_maxrss cannot serve: a child forked from this harness starts with the
+    harness's own high-water mark.) Without /proc (not Linux) nothing is measured."""
+
+    def __init__(self, root: int, interval: float = 0.01, pattern: bytes = b"AnsiballZ_root_credentials"):
+        self.root = root
+        self.interval = interval
+        self.pattern = pattern
+        self.root_peak_kib = 0
+        self.peaks: dict = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.available = os.path.isdir("/proc/self")
+
+    def __enter__(self) -> "PeakRss":
+        if self.available:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.available:
+            self._thread.join()
+
+    def _descends(self, pid: int) -> bool:
+        for _depth in range(32):
+            parent = _parent(pid)
+            if parent is None or parent <= 1:
+                return False
+            if parent == self.root:
+                return True
+            pid = parent
+        return False
+
+    def _run(self) -> None:
+        ignored = {os.getpid(), self.root}
+        while not self._stop.is_set():
+            self.root_peak_kib = max(self.root_peak_kib, _peak_rss_kib(self.root) or 0)
+            for name in os.listdir("/proc"):
+                if not name.isdigit():
+                    continue
+                pid = int(name)
+                if pid in ignored:
+                    continue
+                if pid in self.peaks:
+                    self.peaks[pid] = max(self.peaks[pid], _peak_rss_kib(pid) or 0)
+                    continue
+                cmdline = _read(f"/proc/{pid}/cmdline")
+                if not cmdline:
+                    continue
+                program = os.path.basename(cmdline.split(b"\0", 1)[0])
+                if self.pattern in cmdline and program.startswith(b"python"):
+                    if self._descends(pid):
+                        self.peaks[pid] = _peak_rss_kib(pid) or 0
+                    else:
+                        ignored.add(pid)
+                elif self.pattern not in cmdline and b"ansible" not in cmdline:
+                    ignored.add(pid)  # never a module; Ansible's own forks are looked at again (they exec)
+            self._stop.wait(self.interval)
+
+    @property
+    def root_peak_mib(self) -> float | None:
+        return self.root_peak_kib / 1024 if self.root_peak_kib else None
+
+    @property
+    def module_peak_mib(self) -> float | None:
+        return max(self.peaks.values()) / 1024 if self.peaks else None
+
+    @property
+    def module_processes(self) -> int:
+        return len(self.peaks)
+
+
+@dataclasses.dataclass
+class Measured:
+    returncode: int
+    wall_s: float
+    cpu_s: float  # user + system of the process and the descendants it waited for (wait4)
+    peak_rss_mib: float | None  # the process's own peak RSS
+    module_peak_rss_mib: float | None  # the largest peak RSS of the module processes among its descendants
+    module_processes: int
+    stdout: str
+    log: pathlib.Path
+
+
+def run_measured(command: list, env: dict, log: pathlib.Path, timeout: float) -> Measured:
+    """Run ``command``; wall time from start to exit; CPU time from wait4; peak RSS from PeakRss."""
+    with open(log, "wb") as stderr, tempfile.TemporaryFile() as stdout:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=stdout, stderr=stderr,  # pylint: disable=consider-using-with
+                                   start_new_session=True)
+        timer = threading.Timer(timeout, lambda: os.killpg(process.pid, signal.SIGKILL))
+        timer.start()
+        try:
+            with PeakRss(process.pid) as memory:
+                _pid, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        output = stdout.read().decode("utf-8", "replace")
+    with open(log, "ab") as handle:
+        handle.write(b"\n--- stdout ---\n" + output.encode())
+    if process.returncode != 0:
+        tail = "\n".join(output.splitlines()[-15:])
+        raise BenchError(f"{shlex.join(map(str, command[:3]))} ... exited {process.returncode} (log: {log}):\n{tail}")
+    return Measured(process.returncode, wall, usage.ru_utime + usage.ru_stime, memory.root_peak_mib, memory.module_peak_mib,
+                    memory.module_processes, output, log)
+
+
+# ---------------------------------------------------------------------------
+# The emulator in its own process
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_environment() -> dict:
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith(("AWS_", "MOTO_", "ANSIBLE_", "BENCH_")) and key not in ("PYTHONPATH",)}
+
+
+class Emulator:
+    """``python -m rootguard_emulator serve`` in a process of its own."""
+
+    def __init__(self, workdir: pathlib.Path):
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.command = [sys.executable, "-m", "rootguard_emulator", "serve", "--port", str(self.port), "--quiet"]
+        env = dict(clean_environment(), PYTHONPATH=str(EMULATOR_DIR))
+        self._log = open(workdir / "emulator.log", "wb")  # pylint: disable=consider-using-with
+        self.process = subprocess.Popen(self.command, env=env, cwd=ROOT, stdout=self._log,  # pylint: disable=consider-using-with
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.client = EmulatorClient(self.endpoint)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise BenchError(f"the emulator exited {self.process.returncode}; see {workdir / 'emulator.log'}")
+            try:
+                self.client.organization()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline:
+                    raise BenchError("the emulator did not answer within 60 s") from None
+                time.sleep(0.1)
+
+    def cpu_s(self) -> float | None:
+        stat = _read(f"/proc/{self.process.pid}/stat")
+        if stat is None:
+            return None
+        fields = stat[stat.rindex(b")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mib(self) -> tuple:
+        status = _read(f"/proc/{self.process.pid}/status") or b""
+        values = {}
+        for key in (b"VmRSS", b"VmHWM"):
+            match = re.search(rb"^" + key + rb":\s+(\d+) kB", status, re.MULTILINE)
+            values[key.decode()] = int(match.group(1)) / 1024 if match else None
+        return values["VmRSS"], values["VmHWM"]
+
+    def fresh_organization(self, accounts: int) -> tuple:
+        """Reset, then seed ``accounts`` members with full root credentials; (truth, reset s, seed s)."""
+        started = time.perf_counter()
+        self.client.reset()
+        reset = time.perf_counter() - started
+        started = time.perf_counter()
+        truth = self.client.seed(accounts=accounts, profile="full", features=FEATURES, trusted_access=True)
+        seeded = time.perf_counter() - started
+        self.client.clear_requests()
+        return truth, reset, seeded
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+# ---------------------------------------------------------------------------
+# Runs
+
+
+@dataclasses.dataclass
+class Run:
+    kind: str  # audit | removal | per_host | baseline
+    runner: str  # ansible | ceiling | bash
+    accounts: int
+    repetition: int
+    wall_s: float
+    cpu_s: float
+    emulator_cpu_s: float | None
+    module_peak_rss_mib: float | None
+    process_peak_rss_mib: float | None
+    module_processes: int
+    reset_s: float
+    seed_s: float
+    calls_total: int
+    calls_members: int
+    calls_management: int
+    minimum_member_calls: int | None
+    by_action: dict
+
+    @property
+    def calls_per_account(self) -> float:
+        return self.calls_members / self.accounts
+
+    @property
+    def ms_per_account(self) -> float:
+        return 1000 * self.wall_s / self.accounts
+
+
+def minimum_member_calls(truth: dict, kind: str) -> int | None:
+    """The fewest calls the work needs in the member accounts (see root_credentials.py)."""
+    if kind not in ("audit", "removal", "per_host"):
+        return None
+    total = 0
+    for account in truth["accounts"]:
+        if account["state"] != "ACTIVE":
+            continue
+        root = account["root_user"]
+        total += 1 + 4  # AssumeRoot; GetLoginProfile, ListAccessKeys, ListSigningCertificates, ListMFADevices
+        if kind in ("audit", "per_host"):
+            total += len(root["access_keys"])  # GetAccessKeyLastUsed
+        else:
+            devices = [device for device in root["mfa_devices"] if device["enabled"]]
+            total += (len(root["access_keys"]) + len(root["signing_certificates"]) + len(devices)
+                      + sum(device["type"] == "virtual" for device in devices) + int(root["password"]))
+    return total
+
+
+class Bench:
+    def __init__(self, settings: Settings, workdir: pathlib.Path):
+        self.settings = settings
+        self.workdir = workdir
+        self.runs: list = []
+        self.notes: list = []
+        self.emulator = Emulator(workdir)
+        bindir = os.path.dirname(sys.executable)
+        self.path = os.pathsep.join([bindir, os.environ.get("PATH", os.defpath)])
+        self.ansible_playbook = shutil.which("ansible-playbook", path=bindir) or shutil.which("ansible-playbook")
+        self.aws = shutil.which("aws", path=bindir) or shutil.which("aws")
+        self.jq = shutil.which("jq", path=self.path)
+        if not self.ansible_playbook:
+            raise SystemExit("ansible-playbook is not installed")
+
+    # environments -----------------------------------------------------------
+    def aws_environment(self) -> dict:
+        return {"AWS_ENDPOINT_URL": self.emulator.endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": REGION, "AWS_PAGER": ""}
+
+    def ansible_environment(self) -> dict:
+        env = dict(clean_environment(), PATH=self.path, **self.aws_environment())
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(self.settings.collections),
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+            ANSIBLE_NOCOLOR="true",
+            ANSIBLE_RETRY_FILES_ENABLED="false",
+            ANSIBLE_HOME=str(self.workdir / "ansible-home"),
+            ANSIBLE_LOCAL_TEMP=str(self.workdir / "ansible-tmp"),
+        )
+        return env
+
+    def cli_environment(self) -> dict:
+        home = self.workdir / "home"
+        home.mkdir(exist_ok=True)
+        return {"PATH": self.path, "HOME": str(home), **self.aws_environment()}
+
+    # one run ----------------------------------------------------------------
+    def measure(self, kind: str, runner: str, accounts: int, repetition: int, command: list, env: dict) -> tuple:
+        truth, reset, seeded = self.emulator.fresh_organization(accounts)
+        log = self.workdir / f"{kind}-{runner}-{accounts}-{repetition}.log"
+        timeout = 600 + 2.0 * accounts
+        cpu_before = self.emulator.cpu_s()
+        measured = run_measured(command, env, log, timeout)
+        cpu_after = self.emulator.cpu_s()
+        requests = self.emulator.client.requests()
+        management = truth["management_account_id"]
+        calls_management = requests["by_account"].get(management, 0)
+        rejected = [entry for entry in requests["entries"] if entry.get("rejected")]
+        if rejected:
+            raise BenchError(f"{kind}/{runner}: {len(rejected)} calls were rejected, the first: {rejected[0]}")
+        run = Run(
+            kind=kind, runner=runner, accounts=accounts, repetition=repetition,
+            wall_s=measured.wall_s, cpu_s=measured.cpu_s,
+            emulator_cpu_s=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+            module_peak_rss_mib=measured.module_peak_rss_mib if runner == "ansible" else measured.peak_rss_mib,
+            process_peak_rss_mib=measured.peak_rss_mib, module_processes=measured.module_processes if runner == "ansible" else 1,
+            reset_s=reset, seed_s=seeded,
+            calls_total=requests["count"], calls_members=requests["count"] - calls_management, calls_management=calls_management,
+            minimum_member_calls=minimum_member_calls(truth, kind), by_action=requests["by_action"],
+        )
+        self.runs.append(run)
+        rss = f"{run.module_peak_rss_mib:.0f} MiB" if run.module_peak_rss_mib is not None else "n/a"
+        print(f"  {kind:8} {runner:8} {accounts:5} accounts #{repetition + 1}: {run.wall_s:7.2f} s "
+              f"({run.ms_per_account:6.1f} ms/account), {run.calls_per_account:.2f} calls/account"
+              f"{'' if run.minimum_member_calls is None else f' (min {run.minimum_member_calls / accounts:.2f})'}"
+              f" + {run.calls_management} in the management account, peak RSS {rss}, seed {seeded:.2f} s", flush=True)
+        return run, truth, measured
+
+    def summary_file(self, name: str) -> pathlib.Path:
+        path = self.workdir / f"{name}.json"
+        if path.exists():
+            path.unlink()
+        return path
+
+    def playbook(self, name: str, summary: pathlib.Path, extra: list = ()) -> list:
+        variables = {"concurrency": self.settings.concurrency, "summary_file": str(summary)}
+        return [self.ansible_playbook, *extra, str(HERE / "playbooks" / name), "-e", json.dumps(variables)]
+
+    def ceiling(self, task: str) -> list:
+        return [sys.executable, str(HERE / "ceiling.py"), "--task", task, "--concurrency", str(self.settings.concurrency)]
+
+    # checks (results, not timings) ----------------------------------------------
+    def check_removed(self, truth: dict, kind: str, runner: str) -> None:
+        members = [account["id"] for account in truth["accounts"]]
+        for account_id in sorted({members[0], members[len(members) // 2], members[-1]}):
+            left = self.emulator.client.root_user(account_id)
+            if left["has_credentials"]:
+                raise BenchError(f"{kind}/{runner}: account {account_id} still has root credentials: {left}")
+
+    @staticmethod
+    def check_summary(summary: dict, kind: str, runner: str, expected: dict) -> None:
+        wrong = {key: summary.get(key) for key, value in expected.items() if summary.get(key) != value}
+        if wrong:
+            raise BenchError(f"{kind}/{runner}: expected {expected}, got {summary}")
+
+    # the parts --------------------------------------------------------------
+    def bulk(self, size: int, repetition: int) -> None:
+        runners = ("ansible", "ceiling") if repetition % 2 == 0 else ("ceiling", "ansible")
+        for kind in ("audit", "removal"):
+            for runner in runners:
+                if runner == "ansible":
+                    summary = self.summary_file(f"{kind}-summary")
+                    _run, truth, _measured = self.measure(kind, runner, size, repetition, self.playbook(f"{kind}.yml", summary),
+                                                          self.ansible_environment())
+                    result = json.loads(summary.read_text())
+                else:
+                    _run, truth, measured = self.measure(kind, runner, size, repetition, self.ceiling(kind),
+                                                         dict(clean_environment(), PATH=self.path, **self.aws_environment()))
+                    result = json.loads(measured.stdout.strip().splitlines()[-1])
+                if kind == "audit":
+                    self.check_summary(result, kind, runner, {"ok": size} if runner == "ceiling" else {"ok": size, "failed": 0})
+                else:
+                    self.check_summary(result, kind, runner, {"changed": size} if runner == "ceiling" else {"changed": size, "failed": 0})
+                    self.check_removed(truth, kind, runner)
+
+    def per_host(self, repetition: int) -> None:
+        accounts = self.settings.per_host_accounts
+        summary = self.summary_file("per-host-summary")
+        inventory = HERE / "inventory" / "bench.organization_accounts.yml"
+        command = self.playbook("per_host.yml", summary, ["-i", str(inventory), "-f", str(self.settings.per_host_forks)])
+        self.measure("per_host", "ansible", accounts, repetition, command, self.ansible_environment())
+        summaries = json.loads(summary.read_text())
+        if len(summaries) != accounts or any(item["ok"] != 1 or item["failed"] for item in summaries):
+            raise BenchError(f"per_host: expected {accounts} hosts with one ok account each, got {summaries[:3]} ...")
+
+    def baseline(self, repetition: int) -> None:
+        if hashlib.sha256(BASELINE_LOOP.encode()).hexdigest() != BASELINE_LOOP_SHA256:
+            raise BenchError("the baseline loop is not the article's")
+        script = self.workdir / "delete-root-passwords.sh"
+        script.write_text(BASELINE_LOOP, encoding="utf-8")
+        accounts = self.settings.baseline_accounts
+        run, _truth, _measured = self.measure("baseline", "bash", accounts, repetition, ["bash", str(script)], self.cli_environment())
+        deleted = run.by_action.get("iam:DeleteLoginProfile", 0)
+        if deleted != accounts:
+            raise BenchError(f"baseline: {deleted} login profiles deleted, expected {accounts}")
+
+    def run(self) -> None:
+        settings = self.settings
+        if settings.baseline_accounts and settings.baseline_repeat:
+            if not self.jq or not self.aws:
+                self.notes.append(f"The baseline was not run: {'jq' if not self.jq else 'the AWS CLI'} is not installed.")
+                print(f"baseline: skipped ({self.notes[-1]})", flush=True)
+            else:
+                print(f"baseline: {settings.baseline_accounts} accounts, {settings.baseline_repeat} run(s)", flush=True)
+                for repetition in range(settings.baseline_repeat):
+                    self.baseline(repetition)
+        if settings.per_host_accounts and settings.per_host_repeat:
+            print(f"per-host: {settings.per_host_accounts} accounts, forks {settings.per_host_forks}, "
+                  f"{settings.per_host_repeat} run(s)", flush=True)
+            for repetition in range(settings.per_host_repeat):
+                self.per_host(repetition)
+        for size in settings.sizes:
+            print(f"bulk: {size} accounts, {settings.repeats[size]} run(s) of each", flush=True)
+            for repetition in range(settings.repeats[size]):
+                self.bulk(size, repetition)
+
+
+# ---------------------------------------------------------------------------
+# Facts about the run
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _command_output(command: list) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+    except OSError:
+        return ""
+    return (done.stdout or done.stderr).strip()
+
+
+def versions(settings: Settings, bench: Bench | None = None) -> dict:
+    found = {"Python": platform.python_version()}
+    for distribution in ("ansible-core", "boto3", "botocore", "moto", "werkzeug", "awscli"):
+        found[distribution] = _version(distribution)
+    manifest = settings.collections / "ansible_collections" / "amazon" / "aws" / "MANIFEST.json"
+    try:
+        found["amazon.aws"] = json.loads(manifest.read_text())["collection_info"]["version"]
+    except (OSError, ValueError, KeyError):
+        found["amazon.aws"] = "unknown"
+    galaxy = (ROOT / "galaxy.yml").read_text(encoding="utf-8")
+    match = re.search(r"^version:\s*(\S+)", galaxy, re.MULTILINE)
+    commit = _command_output(["git", "rev-parse", "--short", "HEAD"])
+    dirty = bool(_command_output(["git", "status", "--porcelain", "--untracked-files=no"]))
+    found["rootguard.aws"] = f"{match.group(1) if match else 'unknown'} (commit {commit or 'unknown'}{', with uncommitted changes' if dirty else ''})"
+    if bench is not None and bench.jq:
+        found["jq"] = _command_output([bench.jq, "--version"])
+    return found
+
+
+def machine() -> dict:
+    cpuinfo = (_read("/proc/cpuinfo") or b"").decode(errors="replace")
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    meminfo = (_read("/proc/meminfo") or b"").decode(errors="replace")
+    memory = re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.MULTILINE)
+    os_release = (_read("/etc/os-release") or b"").decode(errors="replace")
+    pretty = re.search(r'^PRETTY_NAME="?([^"\n]+)"?', os_release, re.MULTILINE)
+    return {
+        "CPU": f"{model.group(1).strip() if model else platform.processor() or 'unknown'}, {os.cpu_count()} logical CPUs",
+        "memory": f"{int(memory.group(1)) / 1024 / 1024:.1f} GiB" if memory else "unknown",
+        "system": f"{pretty.group(1) if pretty else platform.system()}, kernel {platform.release()}",
+    }
+
+
+def loadavg() -> str:
+    try:
+        return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+# ---------------------------------------------------------------------------
+# The report
+
+
+def _median(values) -> float | None:
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
+
+
+def _fmt(value, digits: int = 2, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def _spread(values, digits: int = 2) -> str:
+    values = [value for value in values if value is not None]
+    if len(values) < 2:
+        return ""
+    return f" ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
+
+
+def _select(runs: list, **where) -> list:
+    return [run for run in runs if all(getattr(run, key) == value for key, value in where.items())]
+
+
+def _met(ok) -> str:
+    if ok is None:
+        return "not measured"
+    return "met" if ok else "**not met**"
+
+
+PATH_OPTIONS = ("--output", "--json", "--collections-path")
+
+
+def shown_arguments(argv: list) -> list:
+    """The harness's arguments as the report shows them: a path under the repository relative
+    to it, any other path by its file name only (no machine paths in BENCHMARKS.md)."""
+
+    def shown(value: str) -> str:
+        path = (pathlib.Path.cwd() / value).resolve()
+        return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+
+    result, takes_path = [], False
+    for argument in argv:
+        option, equals, value = argument.partition("=")
+        if takes_path:
+            argument = shown(argument)
+        elif equals and option in PATH_OPTIONS:
+            argument = f"{option}={shown(value)}"
+        takes_path = argument in PATH_OPTIONS
+        result.append(argument)
+    return result
+
+
+def report(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
+    settings = bench.settings
+    runs = bench.runs
+    lines = [BEGIN, "", f"## Figures of the last run ({started:%Y-%m-%d %H:%M} UTC)", ""]
+
+    lines += ["### Machine and versions", ""]
+    for key, value in machine().items():
+        lines.append(f"- {key}: {value}")
+    lines.append(f"- load average (1/5/15 min): {load_before} before, {load_after} after; the harness took {elapsed / 60:.1f} min")
+    lines.append("- " + ", ".join(f"{name} {version}" for name, version in versions(settings, bench).items()))
+    lines.append("")
+
+    invocation = " ".join(["python tests/bench/bench.py", *map(shlex.quote, shown_arguments(argv))])
+    env_settings = " ".join(f"{key}={shlex.quote(value)}" for key, value in sorted(os.environ.items())
+                            if key.startswith("BENCH_") and key != "BENCH_COLLECTIONS_PATH")
+    repeats = ", ".join(f"{size:,} accounts: {count}" for size, count in settings.repeats.items())
+    lines += [
+        "### How it was run", "",
+        f"`{(env_settings + ' ') if env_settings else ''}{invocation}` (what `make bench` runs once the collection tree is built).",
+        f"Runs per size: {repeats or 'none'}; per-host mode: {settings.per_host_repeat} run(s) at {settings.per_host_accounts} accounts; "
+        f"baseline: {settings.baseline_repeat} run(s) at {settings.baseline_accounts} accounts. Figures are medians of the runs, "
+        "with the range in parentheses when there were several; the runs of one size alternate between Ansible and the ceiling.",
+        "",
+        "Every run starts from a fresh organization on one emulator process (`python -m rootguard_emulator serve --port PORT --quiet`): "
+        "`POST /moto-api/reset`, then `POST /moto-api/rootguard/seed` with "
+        f"`{{\"accounts\": N, \"profile\": \"full\", \"features\": {json.dumps(FEATURES)}, \"trusted_access\": true}}` "
+        "(every member account has a password, 2 access keys, a signing certificate, a virtual and a hardware MFA device), "
+        "then `DELETE /moto-api/rootguard/requests`. The commands measured, with `AWS_ENDPOINT_URL=http://127.0.0.1:PORT "
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1` in their environment:",
+        "",
+        f"- audit, Ansible: `ansible-playbook tests/bench/playbooks/audit.yml -e '{{\"concurrency\": {settings.concurrency}, \"summary_file\": \"...\"}}'` "
+        "(one `rootguard.aws.root_credentials_info` task with `all_accounts: true`)",
+        f"- removal, Ansible: `ansible-playbook tests/bench/playbooks/removal.yml -e '{{\"concurrency\": {settings.concurrency}, \"summary_file\": \"...\"}}'` "
+        "(one `rootguard.aws.root_credentials` task, `state: absent`, every credential type)",
+        f"- ceiling: `python tests/bench/ceiling.py --task audit|removal --concurrency {settings.concurrency}`",
+        f"- per-host mode: `ansible-playbook -i tests/bench/inventory/bench.organization_accounts.yml -f {settings.per_host_forks} "
+        "tests/bench/playbooks/per_host.yml -e ...`",
+        "- baseline: `bash delete-root-passwords.sh`, the article's loop byte for byte (kept in tests/bench/bench.py), "
+        "with the AWS CLI and jq",
+        "",
+        "Wall time is from the command's start to its exit, Ansible's start-up included. *Calls per account* are the emulator's "
+        "request-log entries in the member accounts (AssumeRoot counts in its target) divided by the accounts; the calls in "
+        "the management account (identity, organization walk, feature check) are counted apart, once per run. "
+        "*Module peak RSS* is the high-water mark (VmHWM) of the `python AnsiballZ_<module>.py` process, read every 10 ms "
+        "from /proc while the playbook runs (for per-host mode: the largest of all module processes); for the ceiling, the same "
+        "of the ceiling's process; the table of every run also shows the controller's (`ansible-playbook`). "
+        "*Client CPU* is the user and system time of the measured command and its descendants; "
+        "*emulator CPU* is the emulator process's over the run, and *emulator busy* that divided by the wall time.",
+        "",
+    ]
+
+    bulk_rows = []
+    for size in settings.sizes:
+        for kind in ("audit", "removal"):
+            ansible = _select(runs, kind=kind, runner="ansible", accounts=size)
+            ceiling = _select(runs, kind=kind, runner="ceiling", accounts=size)
+            if ansible and ceiling:
+                bulk_rows.append((size, kind, ansible, ceiling))
+
+    if bulk_rows:
+        lines += [
+            "### Bulk modules against the ceiling", "",
+            "| accounts | task | runs | Ansible wall (s) | ceiling wall (s) | Ansible / ceiling | Ansible ms/account | ceiling ms/account "
+            "| calls/account (minimum) | management-account calls | module peak RSS (MiB) | ceiling peak RSS (MiB) "
+            "| client CPU (s) Ansible / ceiling | emulator busy Ansible / ceiling |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|",
+        ]
+        for size, kind, ansible, ceiling in bulk_rows:
+            a_wall, c_wall = _median(r.wall_s for r in ansible), _median(r.wall_s for r in ceiling)
+            calls = sorted({f"{r.calls_per_account:.2f}" for r in ansible + ceiling})
+            minimum = ansible[0].minimum_member_calls / size
+            busy_a = _median(r.emulator_cpu_s / r.wall_s for r in ansible if r.emulator_cpu_s is not None)
+            busy_c = _median(r.emulator_cpu_s / r.wall_s for r in ceiling if r.emulator_cpu_s is not None)
+            lines.append(
+                f"| {size:,} | {kind} | {len(ansible)} | {_fmt(a_wall)}{_spread([r.wall_s for r in ansible])} "
+                f"| {_fmt(c_wall)}{_spread([r.wall_s for r in ceiling])} | **{a_wall / c_wall:.2f}x** "
+                f"| {_fmt(1000 * a_wall / size, 1)} | {_fmt(1000 * c_wall / size, 1)} "
+                f"| {' / '.join(calls)} ({minimum:.2f}) | {'/'.join(sorted({str(r.calls_management) for r in ansible}))} "
+                f"| {_fmt(max((r.module_peak_rss_mib or 0) for r in ansible) or None, 0)} "
+                f"| {_fmt(max(r.module_peak_rss_mib for r in ceiling), 0)} "
+                f"| {_fmt(_median(r.cpu_s for r in ansible), 1)} / {_fmt(_median(r.cpu_s for r in ceiling), 1)} "
+                f"| {_fmt(None if busy_a is None else 100 * busy_a, 0, '%')} / {_fmt(None if busy_c is None else 100 * busy_c, 0, '%')} |"
+            )
+        lines += ["", "Module peak RSS is the largest of the runs, not the median.", ""]
+
+    seeds = {}
+    for run in runs:
+        seeds.setdefault(run.accounts, []).append(run)
+    if seeds:
+        lines += ["### Seeding", "",
+                  "| accounts | seeds | seed (s) | reset before it (s) |", "|---:|---:|---:|---:|"]
+        for size in sorted(seeds):
+            items = seeds[size]
+            lines.append(f"| {size:,} | {len(items)} | {_fmt(_median(r.seed_s for r in items))}{_spread([r.seed_s for r in items])} "
+                         f"| {_fmt(_median(r.reset_s for r in items))} |")
+        lines.append("")
+
+    per_host = _select(runs, kind="per_host")
+    reference_size = 1000 if 1000 in settings.sizes else (max(settings.sizes) if settings.sizes else None)
+
+    def bulk_ms(kind: str):
+        if reference_size is None:
+            return None
+        items = _select(runs, kind=kind, runner="ansible", accounts=reference_size)
+        return 1000 * _median(r.wall_s for r in items) / reference_size if items else None
+
+    if per_host:
+        n = per_host[0].accounts
+        wall = _median(r.wall_s for r in per_host)
+        ms = 1000 * wall / n
+        audit_ms = bulk_ms("audit")
+        lines += [
+            "### Per-host mode", "",
+            f"The audit as one module call per inventory host (`organization_accounts` inventory, forks {settings.per_host_forks}), "
+            f"{n} accounts, {len(per_host)} run(s):", "",
+            "| wall (s) | ms/account | calls/account in members (minimum) | calls/account in the management account | module processes "
+            "| largest module peak RSS (MiB) | client CPU (s) | emulator busy |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {_fmt(wall)}{_spread([r.wall_s for r in per_host])} | {_fmt(ms, 1)} "
+            f"| {_fmt(_median(r.calls_per_account for r in per_host))} ({per_host[0].minimum_member_calls / n:.2f}) "
+            f"| {_fmt(_median(r.calls_management / n for r in per_host))} | {per_host[0].module_processes} "
+            f"| {_fmt(max((r.module_peak_rss_mib or 0) for r in per_host) or None, 0)} | {_fmt(_median(r.cpu_s for r in per_host), 1)} "
+            f"| {_fmt(_median(100 * r.emulator_cpu_s / r.wall_s for r in per_host if r.emulator_cpu_s is not None), 0, '%')} |",
+            "",
+        ]
+        if audit_ms:
+            lines += [f"Per account that is {ms / audit_ms:.1f}x the bulk audit's time at {reference_size:,} accounts "
+                      f"({_fmt(audit_ms, 1)} ms/account): the price of a module process per account.", ""]
+
+    baseline = _select(runs, kind="baseline")
+    speedup = None
+    if baseline:
+        n = baseline[0].accounts
+        wall = _median(r.wall_s for r in baseline)
+        ms = 1000 * wall / n
+        removal_ms = bulk_ms("removal")
+        speedup = ms / removal_ms if removal_ms else None
+        lines += [
+            "### Baseline: the bash loop", "",
+            f"The article's loop deletes only the login profile, one account at a time (2 AWS CLI processes and 3 jq per account), "
+            f"{n} accounts, {len(baseline)} run(s):", "",
+            "| wall (s) | ms/account | calls/account | client CPU (s) |", "|---:|---:|---:|---:|",
+            f"| {_fmt(wall)}{_spread([r.wall_s for r in baseline])} | {_fmt(ms, 0)} | {_fmt(_median(r.calls_per_account for r in baseline))} "
+            f"| {_fmt(_median(r.cpu_s for r in baseline), 1)} |", "",
+        ]
+        if removal_ms:
+            lines += [f"The bulk removal, which removes every credential type (12 calls per account against the loop's 2), takes "
+                      f"{_fmt(removal_ms, 1)} ms per account at {reference_size:,} accounts: **{speedup:.0f}x faster per account**.", ""]
+    for note in bench.notes:
+        lines += [note, ""]
+
+    lines += ["### Targets", "", "| target | figure | |", "|---|---|---|"]
+
+    def ratio(kind: str, size: int):
+        ansible = _select(runs, kind=kind, runner="ansible", accounts=size)
+        ceiling = _select(runs, kind=kind, runner="ceiling", accounts=size)
+        if not (ansible and ceiling):
+            return None
+        return _median(r.wall_s for r in ansible) / _median(r.wall_s for r in ceiling)
+
+    for kind in ("audit", "removal"):
+        value = ratio(kind, 1000)
+        lines.append(f"| {kind} of 1,000 accounts within 1.5x of the ceiling | {_fmt(value)}x | {_met(None if value is None else value <= 1.5)} |")
+    bulk_runs = [run for run in runs if run.kind in ("audit", "removal")]
+    if bulk_runs:
+        extra = [run for run in bulk_runs if run.calls_members != run.minimum_member_calls]
+        lines.append("| calls per account equal to the minimum (audit 7, removal 12 for `full` accounts) "
+                     f"| {len(bulk_runs) - len(extra)} of {len(bulk_runs)} bulk runs at the minimum | {_met(not extra)} |")
+    else:
+        lines.append("| calls per account equal to the minimum | | not measured |")
+    lines.append(f"| at least 50x faster per account than the bash loop | {_fmt(speedup, 0)}x | {_met(None if speedup is None else speedup >= 50)} |")
+    big = [run for run in runs if run.accounts == 5000 and run.kind in ("audit", "removal") and run.runner == "ansible"]
+    peak = max((run.module_peak_rss_mib or 0) for run in big) if big else None
+    lines.append(f"| module memory under 300 MB at 5,000 accounts | {_fmt(None if peak is None else peak * 1.048576, 0)} MB "
+                 f"({_fmt(peak, 0)} MiB) | {_met(None if peak is None else peak * 1.048576 < 300)} |")
+    seeding = [run.seed_s for run in runs if run.accounts == 5000]
+    seed = _median(seeding)
+    lines.append(f"| seeding 5,000 accounts in under 30 s | {_fmt(seed, 1)} s | {_met(None if seed is None else seed < 30)} |")
+    lines.append("")
+
+    if runs:
+        lines += ["<details><summary>Every run</summary>", "",
+                  "| task | runner | accounts | # | wall (s) | client CPU (s) | emulator CPU (s) | calls (members + management) "
+                  "| module / command peak RSS (MiB) | seed (s) |",
+                  "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+        for run in runs:
+            lines.append(f"| {run.kind} | {run.runner} | {run.accounts:,} | {run.repetition + 1} | {run.wall_s:.2f} | {run.cpu_s:.1f} "
+                         f"| {_fmt(run.emulator_cpu_s, 1)} | {run.calls_members} + {run.calls_management} "
+                         f"| {_fmt(run.module_peak_rss_mib, 0)} / {_fmt(run.process_peak_rss_mib, 0)} | {run.seed_s:.2f} |")
+        lines += ["", "</details>", ""]
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+HEADER = """# Benchmarks
+
+Speed, API calls and memory of the root-task modules at organization scale, measured by the harness in
+`tests/bench/` (`make bench`) against the local emulator. Never asserted by a test: `tests/integration/test_bench_harness.py`
+only runs the harness at a tiny size so that it keeps working.
+
+"""
+
+
+def write_report(path: pathlib.Path, block: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        text = head + block + ("\n" + tail if tail else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    settings = settings_from(argv)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = loadavg()
+    clock = time.perf_counter()
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="rootguard-bench-"))
+    bench = None
+    try:
+        bench = Bench(settings, workdir)
+        print(f"emulator at {bench.emulator.endpoint}; logs in {workdir}", flush=True)
+        bench.run()
+        rss, hwm = bench.emulator.rss_mib()
+        bench.notes.append(f"The emulator process ended the run at {_fmt(rss, 0)} MiB RSS (peak {_fmt(hwm, 0)} MiB).")
+    finally:
+        if bench is not None:
+            bench.emulator.close()
+        if settings.keep or (bench is not None and sys.exc_info()[0] is not None):
+            print(f"logs kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    block = report(bench, started, load_before, loadavg(), time.perf_counter() - clock, argv)
+    if settings.output is not None:
+        write_report(settings.output, block)
+        print(f"wrote {settings.output}")
+    if settings.json_output is not None:
+        settings.json_output.write_text(json.dumps({
+            "settings": {key: str(value) if isinstance(value, pathlib.Path) else value
+                         for key, value in dataclasses.asdict(settings).items() if key not in ("collections", "output", "json_output")},
+            "runs": [dict(dataclasses.asdict(run), calls_per_account=run.calls_per_account) for run in bench.runs],
+            "notes": bench.notes,
+        }, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
