@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,13 @@ class PlaybookRun:
 
     def result(self, name: str) -> dict:
         return self.results[name]
+
+    def recap(self) -> dict:
+        """The PLAY RECAP counters (ok, changed, unreachable, failed, ...) per host."""
+        counters = {host: {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", fields)}
+                    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", self.stdout, flags=re.MULTILINE)}
+        assert counters, self.stdout[-3000:]
+        return counters
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,8 @@ import stat
 
 import boto3
 
+from rootguard_emulator.evidence import writes
+
 PLAYBOOK = str(pathlib.Path(__file__).resolve().parents[2] / "playbooks" / "vend_accounts.yml")
 MODULE_PLAYBOOK = "account_vending_module.yml"
 FEATURES = ["RootCredentialsManagement", "RootSessions"]
@@ -56,22 +58,12 @@ def audit_rows(report_dir: pathlib.Path) -> dict:
     return {row["id"]: row for row in json.loads((report_dir / AUDIT).read_text(encoding="utf-8"))["accounts"]}
 
 
-def recap(run) -> dict:
-    match = re.search(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", run.stdout, re.MULTILINE)
-    assert match, run.stdout
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
-
-
 def output(run) -> str:
     return run.stdout[-6000:] + run.stderr[-3000:]
 
 
 def actions(control) -> list:
     return [f"{entry['service']}:{entry['action']}" for entry in control.requests()["entries"]]
-
-
-def writes(control) -> list:
-    return [f"{entry['service']}:{entry['action']}" for entry in control.requests()["entries"] if entry["write"]]
 
 
 def failure_message(run) -> str:
@@ -108,7 +100,7 @@ def test_vend_three_accounts_into_nested_ous_check_real_and_again(control, run_p
     control.clear_requests()
     plan = vend(run_playbook, truth, tmp_path / "plan", check=True)
     assert plan.returncode == 0, output(plan)
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
     assert control.account_vending()["requests"] == []
     planned = record(tmp_path / "plan")
     assert planned["check_mode"] is True and planned["root_credentials_management"] is True
@@ -149,8 +141,8 @@ def test_vend_three_accounts_into_nested_ous_check_real_and_again(control, run_p
     control.clear_requests()
     again = vend(run_playbook, truth, tmp_path / "again")
     assert again.returncode == 0, output(again)
-    assert recap(again)["changed"] == 0
-    assert writes(control) == []
+    assert again.recap()["localhost"]["changed"] == 0
+    assert writes(control.requests()["entries"]) == []
     assert "organizations:CreateAccount" not in actions(control)
     repeated = record(tmp_path / "again")
     assert [row["vend"] for row in repeated["accounts"]] == ["found"] * 3
@@ -252,7 +244,7 @@ def test_module_existing_account_is_moved_tagged_and_never_created_twice(control
     assert (again["changed"], again["actions"]) == (False, [])
     state = control.account(member["id"])
     assert (state["parent_id"], state["tags"]) == (target, {"owner": "sandbox-team"})
-    assert writes(control) == ["organizations:MoveAccount", "organizations:UntagResource", "organizations:TagResource"]
+    assert writes(control.requests()["entries"]) == ["organizations:MoveAccount", "organizations:UntagResource", "organizations:TagResource"]
 
 
 # ---------------------------------------------------------------------------

@@ -93,12 +93,6 @@ def expected_ous(rows: dict) -> dict:
 # Reading the reports
 
 
-def recap(run) -> dict:
-    match = re.search(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", run.stdout, re.MULTILINE)
-    assert match, run.stdout
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
-
-
 def report_paths(report_dir: pathlib.Path, name: str = REPORT) -> dict:
     return {fmt: report_dir / f"{name}.{fmt}" for fmt in ("json", "csv", "html")}
 
@@ -310,7 +304,7 @@ def test_json_and_csv_reports_match_the_seeded_truth(control, run_playbook, tmp_
     run = audit(run_playbook, report_dir, rootguard_concurrency=8)
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert recap(run)["changed"] == 0
+    assert run.recap()["localhost"]["changed"] == 0
     assert_report_files(report_dir)
     rows = expected_rows(truth)
     summary = expected_summary(rows)
@@ -388,7 +382,7 @@ def test_check_mode_writes_the_reports_without_a_write_call_and_a_rerun_changes_
     checked = audit(run_playbook, report_dir, check=True)
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert recap(checked)["changed"] == 0
+    assert checked.recap()["localhost"]["changed"] == 0
     assert control.requests()["writes"] == 0
     assert_report_files(report_dir)
     first = read_json(report_dir)
@@ -399,7 +393,7 @@ def test_check_mode_writes_the_reports_without_a_write_call_and_a_rerun_changes_
     again = audit(run_playbook, report_dir)
 
     assert again.returncode == 0, again.stdout + again.stderr
-    assert recap(again)["changed"] == 0
+    assert again.recap()["localhost"]["changed"] == 0
     assert control.requests()["writes"] == 0
     assert_report_files(report_dir)
     second = read_json(report_dir)
@@ -458,7 +452,7 @@ def test_fail_on_noncompliant_fails_after_writing_the_reports(control, run_playb
     run = audit(run_playbook, report_dir, rootguard_fail_on_noncompliant=True)
 
     assert run.returncode != 0
-    assert recap(run)["failed"] == 1
+    assert run.recap()["localhost"]["failed"] == 1
     assert f"{len(noncompliant)} of {expected_summary(rows)['audited']} audited accounts still have root credentials" in run.stdout
     assert ", ".join(noncompliant) in run.stdout
     assert str(report_paths(report_dir)["html"]) in run.stdout
@@ -486,7 +480,7 @@ def test_an_account_denied_by_an_scp_is_reported_as_failed_and_fails_the_play_af
     run = audit(run_playbook, report_dir)
 
     assert run.returncode != 0
-    assert recap(run)["failed"] == 1
+    assert run.recap()["localhost"]["failed"] == 1
     assert f"1 of 7 accounts could not be audited: {denied} denied_by_scp" in run.stdout
     # The summary and where the reports are is still shown.
     assert "Reports: csv: " in run.stdout and "1 failed" in run.stdout

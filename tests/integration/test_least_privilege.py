@@ -25,6 +25,7 @@ import pytest
 
 from conftest import PLAYBOOKS, ansible_command, ansible_environment
 from rootguard_emulator.client import EmulatorClient
+from rootguard_emulator.evidence import action
 from rootguard_emulator.policies import TASK_POLICY_PREFIX, allowed_actions
 
 COLLECTION_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -43,10 +44,6 @@ HARDENING_WRITES = frozenset({
 })
 RESULTS = ("features_info_before", "account_info", "service_access", "delegated_administrator", "features",
            "root_session", "audit", "removal", "recovery", "bucket_policy", "queue_policy", "features_info_after")
-
-
-def action(entry: dict) -> str:
-    return f"{entry['service']}:{entry['action']}"
 
 
 def statements(policy: dict) -> list:

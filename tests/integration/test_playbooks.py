@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 import pathlib
-import re
 import stat
 
-from test_resource_policies import BUCKET, QUEUE, queue_url, read_policy
+from rootguard_emulator.evidence import queue_url, writes
+from test_resource_policies import BUCKET, QUEUE, read_policy
 from test_root_credentials import active_members, has_credentials
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -20,26 +20,14 @@ IAM_WRITES = {"iam:DeleteAccessKey", "iam:DeleteSigningCertificate", "iam:Deacti
               "iam:DeleteVirtualMFADevice", "iam:DeleteLoginProfile", "iam:CreateLoginProfile"}
 
 
-def recap(stdout: str) -> dict:
-    """PLAY RECAP counters per host."""
-    counters = {}
-    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", stdout, flags=re.MULTILINE):
-        counters[host] = {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", fields)}
-    return counters
-
-
-def writes(control) -> list:
-    return [f"{entry['service']}:{entry['action']}" for entry in control.requests()["entries"] if entry["write"]]
-
-
 def assert_ok(run) -> None:
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
 
 
 def assert_unchanged(run) -> None:
     assert_ok(run)
-    assert {host: counters["changed"] for host, counters in recap(run.stdout).items()} == {
-        host: 0 for host in recap(run.stdout)}, run.stdout[-3000:]
+    assert {host: counters["changed"] for host, counters in run.recap().items()} == {
+        host: 0 for host in run.recap()}, run.stdout[-3000:]
 
 
 def with_credentials(control, truth) -> set:
@@ -64,7 +52,7 @@ def test_harden_organization_plan_run_and_rerun(control, run_playbook, tmp_path)
     control.clear_requests()
     plan = run_playbook(HARDEN, check=True, extra_vars={"rootguard_report_dir": str(reports / "plan")})
     assert_ok(plan)
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
     summary = (reports / "plan" / "harden-summary.txt").read_text()
     assert "iam:EnableOrganizationsRootCredentialsManagement" in summary
     assert f"audit the root user of {len(active_members(truth))} member account(s)" in summary
@@ -79,7 +67,7 @@ def test_harden_organization_plan_run_and_rerun(control, run_playbook, tmp_path)
     assert sorted(organization["enabled_features"]) == FEATURES
     assert organization["trusted_access"] == ["iam.amazonaws.com"]
     assert with_credentials(control, truth) == set()
-    assert set(writes(control)) >= {"iam:DeleteLoginProfile", "iam:EnableOrganizationsRootSessions"}
+    assert set(writes(control.requests()["entries"])) >= {"iam:DeleteLoginProfile", "iam:EnableOrganizationsRootSessions"}
     before = json.loads((reports / "root-credentials-before.json").read_text())
     after = json.loads((reports / "root-credentials-after.json").read_text())
     audited = {account["id"]: account for account in before["accounts"] if account["status"] == "ok"}
@@ -95,7 +83,7 @@ def test_harden_organization_plan_run_and_rerun(control, run_playbook, tmp_path)
     control.clear_requests()
     again = run_playbook(HARDEN, extra_vars={"rootguard_confirm": True, "rootguard_report_dir": str(reports)})
     assert_unchanged(again)
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
 
 
 def test_harden_organization_without_confirmation_only_plans_the_removal(control, run_playbook, tmp_path):
@@ -106,7 +94,7 @@ def test_harden_organization_without_confirmation_only_plans_the_removal(control
 
     assert_ok(run)
     assert sorted(control.organization()["enabled_features"]) == FEATURES  # root_access is not gated
-    assert not IAM_WRITES & set(writes(control))
+    assert not IAM_WRITES & set(writes(control.requests()["entries"]))
     assert with_credentials(control, truth) == seeded_with_credentials(truth)
     summary = (tmp_path / "harden-summary.txt").read_text()
     assert f"would remove credentials in {len(seeded_with_credentials(truth))} account(s)" in summary
@@ -123,7 +111,7 @@ def test_harden_organization_stops_at_the_blast_radius_before_any_removal(contro
 
     assert run.returncode != 0
     assert "blast_radius_exceeded" in run.stdout
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
     assert with_credentials(control, truth) == seeded_with_credentials(truth)
     assert (tmp_path / "root-credentials-before.json").exists()  # the audit before still reports
 
@@ -158,7 +146,7 @@ def test_unlock_bucket_policy_playbook_check_unlock_rerun_restore(control, emula
     control.clear_requests()
     check = run_playbook(playbook, check=True, extra_vars=variables)
     assert_ok(check)
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
     assert read_policy(emulator.endpoint, BUCKET, account["id"], bucket["name"]) == bucket["policy"]
     assert list(backups.iterdir()) == []
 
@@ -173,7 +161,7 @@ def test_unlock_bucket_policy_playbook_check_unlock_rerun_restore(control, emula
 
     control.clear_requests()
     assert_unchanged(run_playbook(playbook, extra_vars=variables))
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
 
     restore = run_playbook(playbook, extra_vars={**variables, "rootguard_restore_from": str(backup)})
     assert_ok(restore)
@@ -190,7 +178,7 @@ def test_unlock_queue_policy_playbook_by_url(control, emulator, run_playbook, tm
 
     control.clear_requests()
     assert_ok(run_playbook(playbook, check=True, extra_vars=variables))
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
     assert read_policy(emulator.endpoint, QUEUE, account["id"], queue["name"]) == queue["policy"]
 
     assert_ok(run_playbook(playbook, extra_vars=variables))
@@ -200,7 +188,7 @@ def test_unlock_queue_policy_playbook_by_url(control, emulator, run_playbook, tm
 
     control.clear_requests()
     assert_unchanged(run_playbook(playbook, extra_vars=variables))
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
 
 
 def test_unlock_playbooks_refuse_a_missing_target_before_any_call(control, run_playbook, tmp_path):
@@ -228,7 +216,7 @@ def test_allow_password_recovery_check_run_rerun(control, run_playbook):
     control.clear_requests()
     check = run_playbook(playbook, check=True, extra_vars=chosen)
     assert_ok(check)
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []
     assert f"Would change {', '.join(without)}; unchanged: {with_password}." in check.stdout
 
     run = run_playbook(playbook, extra_vars=chosen)
@@ -243,7 +231,7 @@ def test_allow_password_recovery_check_run_rerun(control, run_playbook):
     passwords = [control.root_user(account_id)["password"] for account_id in chosen["rootguard_account_ids"]]
     control.clear_requests()
     assert_unchanged(run_playbook(playbook, extra_vars=chosen))
-    assert writes(control) == ["iam:CreateLoginProfile"] * 3
+    assert writes(control.requests()["entries"]) == ["iam:CreateLoginProfile"] * 3
     assert [control.root_user(account_id)["password"] for account_id in chosen["rootguard_account_ids"]] == passwords
 
 
@@ -273,8 +261,8 @@ def test_harden_accounts_per_host_over_the_inventory(control, run_playbook, tmp_
     control.clear_requests()
     plan = run_playbook(playbook, check=True, inventory=str(inventory), extra_vars={"rootguard_report_dir": str(reports)})
     assert_ok(plan)
-    assert writes(control) == []
-    assert set(recap(plan.stdout)) == active
+    assert writes(control.requests()["entries"]) == []
+    assert set(plan.recap()) == active
     assert f"{len(seeded_with_credentials(truth))} would change" in plan.stdout
 
     run = run_playbook(playbook, inventory=str(inventory), extra_vars={"rootguard_confirm": True, "rootguard_report_dir": str(reports)})
@@ -288,4 +276,4 @@ def test_harden_accounts_per_host_over_the_inventory(control, run_playbook, tmp_
     control.clear_requests()
     again = run_playbook(playbook, inventory=str(inventory), extra_vars={"rootguard_confirm": True, "rootguard_report_dir": str(reports)})
     assert_unchanged(again)
-    assert writes(control) == []
+    assert writes(control.requests()["entries"]) == []

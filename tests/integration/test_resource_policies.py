@@ -18,11 +18,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-REGION = "us-east-1"
+from rootguard_emulator.evidence import REGION, action, count, module_runs, queue_url, read_bucket_policy, read_queue_policy, root_client, writes
+
 MANAGEMENT = "123456789012"
 OUTSIDER = "999999999999"
 FEATURES = ["RootCredentialsManagement", "RootSessions"]
-TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
 # Indexes in the mixed cycle (seed.MIXED_CYCLE) of 10 accounts.
 SUSPENDED = 5
 ORDINARY_BUCKET = 6
@@ -58,40 +58,18 @@ QUEUE = Kind("queue", "resource_policy_queue.yml", "sqs", "SQSUnlockQueuePolicy"
 KINDS = pytest.mark.parametrize("kind", [BUCKET, QUEUE], ids=["bucket", "queue"])
 
 
-def queue_url(endpoint: str, account_id: str, name: str) -> str:
-    """The URL the emulator gives a queue (what GetQueueUrl returns)."""
-    return f"{endpoint}/{account_id}/{name}"
-
-
 # ---------------------------------------------------------------------------
 # The emulator's state, as the owning account's root user sees it
 
 
-def root_client(endpoint: str, kind: Kind, account_id: str):
-    """A client of a new root session in ``account_id``, with the module's own task policy."""
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    credentials = sts.assume_root(TargetPrincipal=account_id, TaskPolicyArn={"arn": TASK_POLICY_ARN.format(kind.task_policy)},
-                                  DurationSeconds=900)["Credentials"]
-    return boto3.client(kind.service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
-                        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
-
-
 def read_policy(endpoint: str, kind: Kind, account_id: str, name: str) -> str | None:
     """The policy as AWS returns it; None only for NoSuchBucketPolicy, or a queue without a Policy attribute."""
-    client = root_client(endpoint, kind, account_id)
-    if kind.name == "bucket":
-        try:
-            return client.get_bucket_policy(Bucket=name)["Policy"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "NoSuchBucketPolicy":
-                return None
-            raise
-    attributes = client.get_queue_attributes(QueueUrl=queue_url(endpoint, account_id, name), AttributeNames=["Policy"])
-    return attributes.get("Attributes", {}).get("Policy")
+    read = read_bucket_policy if kind.name == "bucket" else read_queue_policy
+    return read(endpoint, account_id, name)
 
 
 def write_policy(endpoint: str, kind: Kind, account_id: str, name: str, policy: str) -> None:
-    client = root_client(endpoint, kind, account_id)
+    client = root_client(endpoint, kind.service, account_id, kind.task_policy)
     if kind.name == "bucket":
         client.put_bucket_policy(Bucket=name, Policy=policy)
     else:
@@ -120,29 +98,6 @@ def replacement_policy(kind: Kind, account_id: str, name: str) -> dict:
 
 # ---------------------------------------------------------------------------
 # The request log
-
-
-def action(entry: dict) -> str:
-    return f"{entry['service']}:{entry['action']}"
-
-
-def module_runs(entries: list) -> list:
-    """The request log cut into module runs: each starts with sts:GetCallerIdentity."""
-    runs: list = []
-    for entry in entries:
-        if action(entry) == "sts:GetCallerIdentity":
-            runs.append([])
-        assert runs, f"a request before the first GetCallerIdentity: {entry}"
-        runs[-1].append(entry)
-    return runs
-
-
-def writes(entries: list) -> list:
-    return [action(entry) for entry in entries if entry["write"]]
-
-
-def count(entries: list, name: str) -> int:
-    return sum(1 for entry in entries if action(entry) == name)
 
 
 def assert_root_session_run(kind: Kind, entries: list, account_id: str) -> None:

@@ -13,6 +13,8 @@ import urllib.request
 
 import pytest
 
+from rootguard_emulator.evidence import action, count, module_runs, writes
+
 MANAGEMENT = "123456789012"
 RCM = "RootCredentialsManagement"
 RS = "RootSessions"
@@ -29,30 +31,6 @@ LIST_FEATURES = "iam:ListOrganizationsFeatures"
 
 # ---------------------------------------------------------------------------
 # Helpers
-
-
-def action(entry: dict) -> str:
-    return f"{entry['service']}:{entry['action']}"
-
-
-def module_runs(entries: list) -> list:
-    """The request log cut into module runs: every module of the collection starts
-    with sts:GetCallerIdentity, and nothing else in these playbooks calls it."""
-    runs: list = []
-    for entry in entries:
-        if action(entry) == "sts:GetCallerIdentity":
-            runs.append([])
-        assert runs, f"a request before the first GetCallerIdentity: {entry}"
-        runs[-1].append(entry)
-    return runs
-
-
-def writes(entries: list) -> list:
-    return [action(entry) for entry in entries if entry["write"]]
-
-
-def count(entries: list, name: str) -> int:
-    return sum(1 for entry in entries if action(entry) == name)
 
 
 def task_output(text: str, task_name: str) -> str:

@@ -12,6 +12,8 @@ import collections
 
 import pytest
 
+from rootguard_emulator.evidence import action
+
 MANAGEMENT = "123456789012"
 UNKNOWN = "999999999999"
 RCM = "RootCredentialsManagement"
@@ -36,10 +38,6 @@ RECOVERY = "root_credentials_password_recovery.yml"
 
 # ---------------------------------------------------------------------------
 # Helpers
-
-
-def action(entry: dict) -> str:
-    return f"{entry['service']}:{entry['action']}"
 
 
 def calls_by_account(entries: list) -> dict:

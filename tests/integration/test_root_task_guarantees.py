@@ -16,18 +16,15 @@ import json
 import pathlib
 import re
 import stat
-import urllib.request
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-REGION = "us-east-1"
+from rootguard_emulator.evidence import issued_secrets, module_runs, read_bucket_policy, read_queue_policy, root_client, writes
+
+
 MANAGEMENT = "123456789012"
 RCM = "RootCredentialsManagement"
 RS = "RootSessions"
-TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
-
 AUDIT = "root_credentials_info.yml"
 REMOVAL = "root_credentials_removal.yml"
 BUCKET_PLAYBOOK = "resource_policy_bucket.yml"
@@ -50,27 +47,8 @@ ACCOUNT_ID = re.compile(r"\b\d{12}\b")
 # Helpers
 
 
-def action(entry: dict) -> str:
-    return f"{entry['service']}:{entry['action']}"
-
-
 def by_id(result: dict) -> dict:
     return {account["id"]: account for account in result["accounts"]}
-
-
-def writes(entries: list) -> list:
-    return [action(entry) for entry in entries if entry["write"]]
-
-
-def module_runs(entries: list) -> list:
-    """The request log cut into module runs: each starts with sts:GetCallerIdentity."""
-    runs: list = []
-    for entry in entries:
-        if action(entry) == "sts:GetCallerIdentity":
-            runs.append([])
-        assert runs, f"a request before the first GetCallerIdentity: {entry}"
-        runs[-1].append(entry)
-    return runs
 
 
 def assert_found_matches(found: dict, seeded: dict) -> None:
@@ -87,55 +65,6 @@ def assert_found_matches(found: dict, seeded: dict) -> None:
 def assert_clean(root_user: dict) -> None:
     assert not root_user["has_credentials"], root_user
     assert (root_user["password"], root_user["access_keys"], root_user["signing_certificates"], root_user["mfa_devices"]) == (False, [], [], [])
-
-
-def root_client(endpoint: str, service: str, account_id: str, task_policy: str):
-    """A client of a new root session in ``account_id``."""
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    credentials = sts.assume_root(TargetPrincipal=account_id, TaskPolicyArn={"arn": TASK_POLICY_ARN.format(task_policy)},
-                                  DurationSeconds=900)["Credentials"]
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
-                        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
-
-
-def queue_url(endpoint: str, account_id: str, name: str) -> str:
-    return f"{endpoint}/{account_id}/{name}"
-
-
-def read_bucket_policy(endpoint: str, account_id: str, bucket: str) -> str | None:
-    """The bucket policy as AWS returns it, read from a fresh root session; None when there is none."""
-    client = root_client(endpoint, "s3", account_id, "S3UnlockBucketPolicy")
-    try:
-        return client.get_bucket_policy(Bucket=bucket)["Policy"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "NoSuchBucketPolicy":
-            return None
-        raise
-
-
-def read_queue_policy(endpoint: str, account_id: str, name: str) -> str | None:
-    """The queue policy as AWS returns it, read from a fresh root session; None when there is none."""
-    client = root_client(endpoint, "sqs", account_id, "SQSUnlockQueuePolicy")
-    attributes = client.get_queue_attributes(QueueUrl=queue_url(endpoint, account_id, name), AttributeNames=["Policy"])
-    return attributes.get("Attributes", {}).get("Policy")
-
-
-def model_data(endpoint: str) -> dict:
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=60) as response:  # nosec - loopback only
-        return json.loads(response.read())
-
-
-def issued_secrets(endpoint: str) -> dict:
-    """Every secret the emulator holds: the secret keys and session tokens of the root sessions it
-    issued, and the secret keys of every IAM access key (the root users' own included)."""
-    data = model_data(endpoint)
-    secrets: dict = {}
-    for session in data.get("sts_ext", {}).get("RootSession", []):
-        secrets[f"secret key of root session {session['access_key_id']}"] = session["secret_access_key"]
-        secrets[f"session token of root session {session['access_key_id']}"] = session["session_token"]
-    for key in data.get("iam", {}).get("AccessKey", []):
-        secrets.setdefault(f"secret key of access key {key['access_key_id']}", key["secret_access_key"])
-    return secrets
 
 
 def signing_certificate_bodies(endpoint: str, truth: dict) -> dict:

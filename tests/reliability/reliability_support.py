@@ -6,11 +6,10 @@ from __future__ import annotations
 import collections
 import json
 import pathlib
-import urllib.request
 
-import boto3
 import yaml
-from botocore.exceptions import ClientError
+
+from rootguard_emulator.evidence import action
 
 HERE = pathlib.Path(__file__).resolve().parent
 PLAYBOOKS = HERE / "playbooks"
@@ -39,10 +38,6 @@ STEP_KINDS = {
 # Results and the request log
 
 
-def action(entry: dict) -> str:
-    return f"{entry['service']}:{entry['action']}"
-
-
 def by_id(result: dict) -> dict:
     return {account["id"]: account for account in result["accounts"]}
 
@@ -54,21 +49,6 @@ def statuses(result: dict) -> dict:
                         tuple((step["action"], step.get("done")) for step in account["actions"]))
         for account in result["accounts"]
     }
-
-
-def module_runs(entries: list) -> list:
-    """The request log cut into module runs: each starts with sts:GetCallerIdentity."""
-    runs: list = []
-    for entry in entries:
-        if action(entry) == "sts:GetCallerIdentity" and entry["principal"] == "iam":
-            runs.append([])
-        assert runs, f"a request before the first GetCallerIdentity: {entry}"
-        runs[-1].append(entry)
-    return runs
-
-
-def writes(entries: list) -> list:
-    return [action(entry) for entry in entries if entry["write"]]
 
 
 def exhausted_calls(entries: list, attempts: int = MAX_ATTEMPTS) -> dict:
@@ -194,69 +174,6 @@ def assert_found_matches(found: dict, seeded: dict) -> None:
     assert [cert["id"] for cert in found["signing_certificates"]] == [cert["id"] for cert in seeded["signing_certificates"]]
     assert [device["serial"] for device in found["mfa_devices"]] == [device["serial"] for device in seeded["mfa_devices"]]
     assert found["compliant"] is (not seeded["has_credentials"])
-
-
-# ---------------------------------------------------------------------------
-# Reading the emulator as its member accounts' root users
-
-
-REGION = "us-east-1"
-TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
-
-
-def root_client(endpoint: str, service: str, account_id: str, task_policy: str):
-    """A client of a new root session in ``account_id``."""
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    credentials = sts.assume_root(TargetPrincipal=account_id, TaskPolicyArn={"arn": TASK_POLICY_ARN.format(task_policy)},
-                                  DurationSeconds=900)["Credentials"]
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
-                        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
-
-
-def read_bucket_policy(endpoint: str, account_id: str, bucket: str) -> str | None:
-    """The bucket policy as AWS returns it; None when there is none."""
-    try:
-        return root_client(endpoint, "s3", account_id, "S3UnlockBucketPolicy").get_bucket_policy(Bucket=bucket)["Policy"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "NoSuchBucketPolicy":
-            return None
-        raise
-
-
-def queue_url(endpoint: str, account_id: str, name: str) -> str:
-    return f"{endpoint}/{account_id}/{name}"
-
-
-def read_queue_policy(endpoint: str, account_id: str, name: str) -> str | None:
-    """The queue policy as AWS returns it; None when there is none."""
-    client = root_client(endpoint, "sqs", account_id, "SQSUnlockQueuePolicy")
-    attributes = client.get_queue_attributes(QueueUrl=queue_url(endpoint, account_id, name), AttributeNames=["Policy"])
-    return attributes.get("Attributes", {}).get("Policy")
-
-
-# ---------------------------------------------------------------------------
-# Secrets
-
-
-def model_data(endpoint: str) -> dict:
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=60) as response:  # nosec - loopback only
-        return json.loads(response.read())
-
-
-def issued_secrets(endpoint: str) -> dict:
-    """Every secret the emulator issued: the secret keys and session tokens of its root
-    sessions and assumed roles, and the secret keys of its IAM access keys."""
-    data = model_data(endpoint)
-    secrets: dict = {}
-    for session in data.get("sts_ext", {}).get("RootSession", []):
-        secrets[f"secret key of root session {session['access_key_id']}"] = session["secret_access_key"]
-        secrets[f"session token of root session {session['access_key_id']}"] = session["session_token"]
-    for role in data.get("sts", {}).get("AssumedRole", []):
-        secrets.setdefault(f"secret key of assumed role {role['access_key_id']}", role["secret_access_key"])
-        secrets.setdefault(f"session token of assumed role {role['access_key_id']}", role["session_token"])
-    for key in data.get("iam", {}).get("AccessKey", []):
-        secrets.setdefault(f"secret key of access key {key['access_key_id']}", key["secret_access_key"])
-    return secrets
 
 
 # ---------------------------------------------------------------------------

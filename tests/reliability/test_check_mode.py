@@ -15,7 +15,8 @@ import pathlib
 
 import pytest
 
-from reliability_support import FEATURES, active_members, read_bucket_policy, read_queue_policy, run_batch_playbook
+from reliability_support import FEATURES, active_members, run_batch_playbook
+from rootguard_emulator.evidence import read_bucket_policy, read_queue_policy
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 LOCKED_BUCKET, ORDINARY_BUCKET, LOCKED_QUEUE = 4, 6, 8

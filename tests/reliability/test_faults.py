@@ -42,11 +42,10 @@ from reliability_support import (
     exhausted_calls,
     injected,
     is_clean,
-    module_runs,
     rejected_counts,
     throttle_everywhere,
-    writes,
 )
+from rootguard_emulator.evidence import module_runs, writes
 
 # Indexes in the mixed cycle (rootguard_emulator.seed.MIXED_CYCLE): 2 and 9 have every kind of
 # root credential, 1 only a password, 3 one access key, 8 a password and a hardware MFA device;

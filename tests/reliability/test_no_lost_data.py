@@ -16,7 +16,8 @@ import json
 import pathlib
 import stat
 
-from reliability_support import FEATURES, PLAYBOOKS, read_bucket_policy, read_queue_policy
+from reliability_support import FEATURES, PLAYBOOKS
+from rootguard_emulator.evidence import read_bucket_policy, read_queue_policy
 
 POLICIES = str(PLAYBOOKS / "resource_policies.yml")
 NEW_POLICY = ('{"Version":"2012-10-17","Statement":[{"Sid":"OwnerOnly","Effect":"Deny","NotPrincipal":'

@@ -21,7 +21,8 @@ import boto3
 import pytest
 import yaml
 
-from reliability_support import MANAGEMENT, PLAYBOOKS, REGION, issued_secrets
+from reliability_support import MANAGEMENT, PLAYBOOKS
+from rootguard_emulator.evidence import REGION, issued_secrets
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EVERY_MODULE = str(PLAYBOOKS / "every_module.yml")
