@@ -66,6 +66,7 @@ DEFAULT_SIZES = (100, 1000, 5000)
 BEGIN = "<!-- BENCH:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
 END = "<!-- BENCH:END -->"
 
+
 class BenchError(RuntimeError):
     """A run that failed or gave a wrong result."""
 

@@ -540,7 +540,7 @@ def test_state_present_on_a_bucket_without_a_policy_says_why_nothing_changed(con
     truth = seeded(control)
     account = truth["accounts"][BUCKET.locked[0]]
     name = BUCKET.resource(account)["name"]
-    root_client(emulator.endpoint, BUCKET, account["id"]).delete_bucket_policy(Bucket=name)
+    root_client(emulator.endpoint, BUCKET.service, account["id"], BUCKET.task_policy).delete_bucket_policy(Bucket=name)
     desired = replacement_policy(BUCKET, account["id"], name)
 
     run = run_playbook(BUCKET.playbook, extra_vars={"steps": [step("present", account["id"], {"bucket": name}, state="present", policy=desired)]})
