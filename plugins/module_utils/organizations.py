@@ -220,9 +220,18 @@ def iso_time(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+# Up to this many account ids given by id are looked up one by one; more, and listing the
+# organization takes fewer calls (ListAccountsForParent returns up to 20 accounts a call).
+LOOK_UP_AT_MOST = 20
+
+
 def load_tree(orgs, caller: Caller, targets: Targets) -> OrganizationTree:
-    """Walk the OU tree (ListRoots, ListOrganizationalUnitsForParent), then list the
-    accounts of the parents the targets need (ListAccountsForParent)."""
+    """What the targets need of the organization: a few accounts given by id are looked up
+    (look_up_accounts); otherwise the OU tree is walked (ListRoots,
+    ListOrganizationalUnitsForParent) and the accounts of the parents the targets need are
+    listed (ListAccountsForParent)."""
+    if targets.account_ids and len(set(targets.account_ids)) <= LOOK_UP_AT_MOST:
+        return look_up_accounts(orgs, caller, targets.account_ids)
     roots = paginate(orgs, "list_roots", "Roots")
     root_id = roots[0]["Id"]
     tree = OrganizationTree(caller.organization_id, caller.management_account_id, root_id)
@@ -238,6 +247,33 @@ def load_tree(orgs, caller: Caller, targets: Targets) -> OrganizationTree:
             tree.accounts[account["Id"]] = dict(_account(account), parent_id=parent_id)
     tree.listed_parents = frozenset(parents)
     return tree
+
+
+def look_up_accounts(orgs, caller: Caller, account_ids) -> OrganizationTree:
+    """The accounts ``account_ids`` and the OUs above them, at a cost that does not grow with
+    the organization: DescribeAccount and ListParents per account, then ListParents and
+    DescribeOrganizationalUnit once per OU on the way to the root.  An account the
+    organization does not hold is left out (targeting.select() reports it)."""
+    tree = OrganizationTree(caller.organization_id, caller.management_account_id, root_id="")
+    for account_id in sorted(set(account_ids)):
+        try:
+            account = call(orgs, "describe_account", AccountId=account_id)["Account"]
+            parent_id = _place_parent_of(orgs, tree, account_id)
+        except NotFound:
+            continue
+        tree.accounts[account_id] = dict(_account(account), parent_id=parent_id)
+    return tree
+
+
+def _place_parent_of(orgs, tree: OrganizationTree, child_id: str) -> str:
+    """The id of ``child_id``'s parent, with every OU from it up to the root in ``tree.ous``."""
+    (parent,) = paginate(orgs, "list_parents", "Parents", ChildId=child_id)
+    if parent["Type"] == "ROOT":
+        tree.root_id = parent["Id"]
+    elif parent["Id"] not in tree.ous:
+        name = call(orgs, "describe_organizational_unit", OrganizationalUnitId=parent["Id"])["OrganizationalUnit"]["Name"]
+        tree.ous[parent["Id"]] = {"name": name, "parent_id": _place_parent_of(orgs, tree, parent["Id"])}
+    return parent["Id"]
 
 
 def account_tags(orgs, account_id: str) -> dict:

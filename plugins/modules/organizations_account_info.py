@@ -14,7 +14,8 @@ description:
   - Lists the organization's accounts chosen by the account-targeting options that every account-scoped module of
     the collection shares, with id, name, email, state, how they joined, parent, OU path and tags.
   - Walks the OU tree once (C(ListRoots), C(ListOrganizationalUnitsForParent)) and lists the accounts of the parents
-    in scope (C(ListAccountsForParent)); when organizational units are targeted, only their subtrees are listed.
+    in scope (C(ListAccountsForParent)); when organizational units are targeted, only their subtrees are listed; up to
+    20 O(account_ids) are looked up one by one instead (see O(account_ids)).
     Pages are followed to the end and throttling is ridden out with backoff.
   - Accounts left out are returned in RV(skipped_accounts) with the reason.
   - Works from the management account and from a delegated administrator.

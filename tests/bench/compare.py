@@ -8,11 +8,13 @@ It gives the before/after figures of the fixes in BENCHMARKS.md.
 A variant is NAME=EMULATOR_DIR:COLLECTIONS_PATH (the directory holding rootguard_emulator, and
 the one holding ansible_collections/rootguard/aws); a checkout of an older commit gives the
 ``before``. Work items: ``ceiling-audit``, ``ceiling-removal``, ``ansible-audit``,
-``ansible-removal`` (one run each per repetition, on a fresh organization of --accounts
-accounts), and ``requests`` (--requests sequential GetCallerIdentity calls from one client
+``ansible-removal``, ``ansible-per_host`` (the audit as one module call per inventory host,
+forks 20) (one run each per repetition, on a fresh organization of --accounts accounts), and
+``requests`` (--requests sequential GetCallerIdentity calls from one client
 in this process: CPU time per request of the client and of the emulator, and latency). For
 each it prints every run and the medians: wall time, CPU time of the command, the emulator's
-CPU time, peak RSS of the module (or ceiling) process, and seeding time."""
+CPU time, peak RSS of the module (or ceiling) process, the calls made in the management
+account, and seeding time."""
 
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ import time
 
 import bench
 
-WORK = ("ceiling-audit", "ceiling-removal", "ansible-audit", "ansible-removal", "requests")
+WORK = ("ceiling-audit", "ceiling-removal", "ansible-audit", "ansible-removal", "ansible-per_host", "requests")
+PER_HOST_FORKS = 20
 
 
 def variant(text: str) -> tuple:
@@ -45,7 +48,8 @@ def command(work: str, accounts_file: pathlib.Path, concurrency: int) -> list:
         return [sys.executable, str(bench.HERE / "ceiling.py"), "--task", task, "--concurrency", str(concurrency)]
     variables = {"concurrency": concurrency, "summary_file": str(accounts_file)}
     ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    return [ansible_playbook, str(bench.HERE / "playbooks" / f"{task}.yml"), "-e", json.dumps(variables)]
+    inventory = ["-i", str(bench.HERE / "inventory" / "bench.organization_accounts.yml"), "-f", str(PER_HOST_FORKS)] if task == "per_host" else []
+    return [ansible_playbook, *inventory, str(bench.HERE / "playbooks" / f"{task}.yml"), "-e", json.dumps(variables)]
 
 
 def requests(emulator: bench.Emulator, count: int) -> tuple:
@@ -94,7 +98,7 @@ def main(argv=None) -> int:
                         print(f"{work:16} {name:10} #{repetition + 1}: client {client:.2f} ms, emulator {server:.2f} ms CPU per request, "
                               f"{latency:.2f} ms per request; load {os.getloadavg()[0]:.1f}", flush=True)
                         continue
-                    _truth, _reset, seeded = emulator.fresh_organization(args.accounts)
+                    truth, _reset, seeded = emulator.fresh_organization(args.accounts)
                     env = dict(bench.clean_environment(), PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
                                AWS_ENDPOINT_URL=emulator.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                                AWS_DEFAULT_REGION=bench.REGION, ANSIBLE_COLLECTIONS_PATH=str(collections),
@@ -103,11 +107,12 @@ def main(argv=None) -> int:
                     before = emulator.cpu_s()
                     measured = bench.run_measured(command(work, workdir / "summary.json", args.concurrency), env, workdir / "run.log", 3600)
                     emulator_cpu = emulator.cpu_s() - before
+                    management_calls = emulator.client.requests()["by_account"].get(truth["management_account_id"], 0)
                     rss = measured.module_peak_rss_mib if work.startswith("ansible") else measured.peak_rss_mib
-                    figures.setdefault((work, name), []).append((measured.wall_s, measured.cpu_s, emulator_cpu, rss or 0, seeded))
+                    figures.setdefault((work, name), []).append((measured.wall_s, measured.cpu_s, emulator_cpu, rss or 0, management_calls, seeded))
                     print(f"{work:16} {name:10} #{repetition + 1}: wall {measured.wall_s:7.2f} s, CPU {measured.cpu_s:6.1f} s, "
-                          f"emulator CPU {emulator_cpu:6.1f} s, peak RSS {rss or 0:5.0f} MiB, seed {seeded:5.2f} s; "
-                          f"load {os.getloadavg()[0]:.1f}", flush=True)
+                          f"emulator CPU {emulator_cpu:6.1f} s, peak RSS {rss or 0:5.0f} MiB, {management_calls} calls in the management "
+                          f"account, seed {seeded:5.2f} s; load {os.getloadavg()[0]:.1f}", flush=True)
             finally:
                 emulator.close()
     print("medians:")
@@ -117,9 +122,10 @@ def main(argv=None) -> int:
             client, server, latency = (statistics.median(column) for column in columns)
             print(f"  {work:16} {name:10} client {client:.2f} ms, emulator {server:.2f} ms CPU per request, {latency:.2f} ms per request")
         else:
-            wall, cpu, emulator_cpu, _rss, seeded = (statistics.median(column) for column in columns)
+            wall, cpu, emulator_cpu, _rss, management_calls, seeded = (statistics.median(column) for column in columns)
             print(f"  {work:16} {name:10} wall {wall:7.2f} s ({min(columns[0]):.2f}-{max(columns[0]):.2f}), CPU {cpu:6.1f} s, "
-                  f"emulator CPU {emulator_cpu:6.1f} s, peak RSS {max(columns[3]):5.0f} MiB, seed {seeded:5.2f} s")
+                  f"emulator CPU {emulator_cpu:6.1f} s, peak RSS {max(columns[3]):5.0f} MiB, {management_calls:.0f} calls in the "
+                  f"management account, seed {seeded:5.2f} s")
     return 0
 
 

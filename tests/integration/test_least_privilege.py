@@ -84,6 +84,8 @@ def run(emulator, tmp_path_factory):
             "results_dir": str(results_dir),
             "delegated_administrator": active[0]["id"],
             "root_session_account": active[1]["id"],
+            # Accounts given by id are looked up rather than listed; one in a nested OU, so the lookup climbs OUs.
+            "recovery_account_ids": [next(account["id"] for account in active if account["ou_path"].count("/") > 2)],
             "bucket_account_id": bucket_account["id"],
             "bucket": next(bucket["name"] for bucket in bucket_account["buckets"] if bucket["locked"]),
             "queue_account_id": queue_account["id"],

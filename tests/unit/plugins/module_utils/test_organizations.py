@@ -463,17 +463,69 @@ def test_list_accounts_unknown_ou(aws):
     assert "organizations:ListAccountsForParent" not in aws.calls
 
 
-def test_list_accounts_explicit_ids(aws):
+def parents_of(aws, child_id: str, parent_id: str) -> None:
+    kind = "ROOT" if parent_id.startswith("r-") else "ORGANIZATIONAL_UNIT"
+    aws.respond("organizations", "list_parents", {"Parents": [{"Id": parent_id, "Type": kind}]}, ChildId=child_id)
+
+
+def describe_ou(aws, ou_id: str, name: str) -> None:
+    aws.respond("organizations", "describe_organizational_unit", {"OrganizationalUnit": {
+        "Id": ou_id, "Arn": f"arn:aws:organizations::{MANAGEMENT}:ou/{ORG}/{ou_id}", "Name": name}}, OrganizationalUnitId=ou_id)
+
+
+def test_a_few_explicit_ids_are_looked_up_without_listing_the_organization(aws):
+    aws.caller()
+    # Sorted by id: each account, then the OUs above it not met before, up to the root.
+    aws.respond("organizations", "describe_account", {"Account": account_response(MANAGEMENT)}, AccountId=MANAGEMENT)
+    parents_of(aws, MANAGEMENT, ROOT)
+    aws.respond("organizations", "describe_account", {"Account": account_response("210000000002")}, AccountId="210000000002")
+    parents_of(aws, "210000000002", PRODUCTION)
+    describe_ou(aws, PRODUCTION, "Production")
+    parents_of(aws, PRODUCTION, WORKLOADS)
+    describe_ou(aws, WORKLOADS, "Workloads")
+    parents_of(aws, WORKLOADS, ROOT)
+    aws.respond("organizations", "describe_account", {"Account": account_response("210000000003", "SUSPENDED")}, AccountId="210000000003")
+    parents_of(aws, "210000000003", PRODUCTION)
+    aws.respond("organizations", "describe_account", {"Account": account_response("210000000005")}, AccountId="210000000005")
+    parents_of(aws, "210000000005", WORKLOADS)
+    aws.fail("organizations", "describe_account", "AccountNotFoundException", "You specified an account that doesn't exist.",
+             AccountId="999999999999")
+    targets = Targets(account_ids=("999999999999", "210000000005", MANAGEMENT, "210000000003", "210000000002", "210000000005"))
+    result = organizations.list_accounts(aws.factory, targets, include_tags=False)
+    assert result["accounts"] == [
+        account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", management_account=True, tags={}),
+        account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", management_account=False, tags={}),
+        account_result("210000000005", parent_id=WORKLOADS, ou_path="/Workloads/", management_account=False, tags={}),
+    ]
+    assert result["skipped_accounts"] == [
+        {"id": "210000000003", "name": "account-210000000003", "state": "SUSPENDED", "ou_path": "/Workloads/Production/",
+         "reason": "not_active", "message": "the account is SUSPENDED."},
+        {"id": "999999999999", "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
+         "message": f"999999999999 is not a member of organization {ORG}."},
+    ]
+    assert not {"organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent"} & set(aws.calls)
+
+
+def test_an_error_looking_up_an_account_is_not_taken_for_absence(aws):
+    aws.caller()
+    aws.fail("organizations", "describe_account", "TooManyRequestsException", "Rate exceeded", AccountId="210000000002")
+    with pytest.raises(errors.Throttled) as excinfo:
+        organizations.list_accounts(aws.factory, Targets(account_ids=("210000000002",)), include_tags=False)
+    assert excinfo.value.operation == "DescribeAccount"
+
+
+def test_more_explicit_ids_than_worth_looking_up_are_found_by_listing(aws):
+    members = [f"2100000000{number:02d}" for number in range(organizations.LOOK_UP_AT_MOST)]
     aws.caller()
     walk(aws)
     accounts_for(aws, ROOT, [(MANAGEMENT, "ACTIVE")])
     accounts_for(aws, SANDBOX, [])
-    accounts_for(aws, WORKLOADS, [("210000000005", "ACTIVE")])
-    accounts_for(aws, PRODUCTION, [])
-    result = organizations.list_accounts(aws.factory, Targets(account_ids=("999999999999", MANAGEMENT)), include_tags=False)
-    assert [account["id"] for account in result["accounts"]] == [MANAGEMENT]
-    assert result["skipped_accounts"] == [{"id": "999999999999", "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
-                                           "message": f"999999999999 is not a member of organization {ORG}."}]
+    accounts_for(aws, WORKLOADS, [(account_id, "ACTIVE") for account_id in members[:12]])
+    accounts_for(aws, PRODUCTION, [(account_id, "ACTIVE") for account_id in members[12:]])
+    result = organizations.list_accounts(aws.factory, Targets(account_ids=(*members, "999999999999")), include_tags=False)
+    assert [account["id"] for account in result["accounts"]] == members
+    assert [entry["id"] for entry in result["skipped_accounts"]] == ["999999999999"]
+    assert "organizations:DescribeAccount" not in aws.calls
 
 
 def test_list_accounts_from_a_member_account(aws):
@@ -515,6 +567,17 @@ def test_list_accounts_against_the_emulator(emulator):  # pylint: disable=unused
     assert [(entry["id"], entry["reason"], entry["ou_path"]) for entry in result["skipped_accounts"]] == [
         (account_id, "not_active", seeded[account_id]["ou_path"]) for account_id in sorted(set(seeded) - set(active))
     ]
+
+
+def test_looked_up_accounts_equal_the_listed_ones_against_the_emulator(emulator):  # pylint: disable=unused-argument
+    truth = seed(accounts=12, profile="mixed")
+    factory = emulator_factory()
+    listed = organizations.list_accounts(factory, Targets(all_accounts=True, include_inactive=True), include_tags=True)["accounts"]
+    for account in listed:
+        looked_up = organizations.list_accounts(factory, Targets(account_ids=(account["id"],), include_inactive=True), include_tags=True)
+        assert looked_up["accounts"] == [account]
+    assert len(listed) == len(truth["accounts"]) + 1
+    assert {account["ou_path"] for account in listed} >= {"/", *(ou["path"] for ou in truth["organizational_units"])}
 
 
 def test_delegated_administrator_against_the_emulator(emulator):  # pylint: disable=unused-argument
