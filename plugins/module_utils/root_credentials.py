@@ -245,20 +245,8 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
     return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff})
 
 
-def recover_account(session, present: bool) -> tuple:
-    """(changed, action) for one account's password recovery."""
-    iam = session.client("iam")
-    try:
-        call(iam, "create_login_profile" if present else "delete_login_profile")
-    except RootGuardError as error:
-        if is_code(error, "EntityAlreadyExists" if present else "NoSuchEntity"):
-            return False, None
-        raise
-    return True, "create_login_profile" if present else "delete_login_profile"
-
-
-def check_recovery(session, present: bool) -> bool:
-    """Whether recovery would change (GetLoginProfile), for check mode."""
+def recovery_due(session, present: bool) -> bool:
+    """Whether the login profile is not yet as asked (GetLoginProfile)."""
     try:
         call(session.client("iam"), "get_login_profile")
         exists = True
@@ -269,8 +257,26 @@ def check_recovery(session, present: bool) -> bool:
     return exists != present
 
 
+def recover_account(session, present: bool, check_mode: bool) -> bool:
+    """Whether the account's password recovery changed (in check mode: would change).  The login
+    profile is read first, so an account already as asked gets no write call at all."""
+    if not recovery_due(session, present):
+        return False
+    if check_mode:
+        return True
+    try:
+        call(session.client("iam"), "create_login_profile" if present else "delete_login_profile")
+    except RootGuardError as error:
+        # Changed by someone else since the read.
+        if is_code(error, "EntityAlreadyExists" if present else "NoSuchEntity"):
+            return False
+        raise
+    return True
+
+
 def password_recovery(factory, targets, present: bool, workers: int, check_mode: bool, fail_on_error: bool) -> dict:
-    """root_password_recovery: CreateLoginProfile (present) or DeleteLoginProfile (absent).
+    """root_password_recovery: GetLoginProfile, then CreateLoginProfile (present) or
+    DeleteLoginProfile (absent) where the account is not yet as asked.
 
     Re-allowing recovery needs an IAMCreateRootUserPassword session; removing the
     login profile needs IAMDeleteRootUserCredentials."""
@@ -282,12 +288,9 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
         result = bulk.account_result(account)
         session = bulk.RootSession(factory, account["id"], policy)
         try:
-            if check_mode:
-                due = session.run(lambda s: check_recovery(s, present))
-                result.update(status=bulk.STATUS_WOULD_CHANGE if due else bulk.STATUS_OK, actions=[{"action": action}] if due else [])
-            else:
-                changed, done = session.run(lambda s: recover_account(s, present))
-                result.update(status=bulk.STATUS_CHANGED if changed else bulk.STATUS_OK, actions=[{"action": done}] if changed else [])
+            changed = session.run(lambda s: recover_account(s, present, check_mode))
+            status = bulk.STATUS_WOULD_CHANGE if check_mode else bulk.STATUS_CHANGED
+            result.update(status=status if changed else bulk.STATUS_OK, actions=[{"action": action}] if changed else [])
         except RootGuardError as error:
             bulk.failed(result, error)
         finally:

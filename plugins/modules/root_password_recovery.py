@@ -16,7 +16,8 @@ description:
     then set a password with the usual "forgot password" flow. An existing login profile counts as unchanged.
   - O(state=absent) removes the root password (C(DeleteLoginProfile), in a V(IAMDeleteRootUserCredentials) session);
     an account without one counts as unchanged.
-  - Calls per account - C(AssumeRoot) and one IAM call (C(GetLoginProfile) instead of the write in check mode).
+  - Calls per account - C(AssumeRoot) and C(GetLoginProfile), then the write only where the account is not yet as
+    asked, so a re-run makes no write call (no refused C(CreateLoginProfile) in CloudTrail either).
   - Needs V(RootCredentialsManagement) enabled, and credentials of the management account or the IAM delegated
     administrator allowed C(sts:AssumeRoot).
 author:

@@ -571,16 +571,22 @@ def test_password_recovery_present_and_absent(control, run_playbook):
         assert control.root_user(account["id"])["password"] is True
     entries = control.requests()["entries"]
     calls = calls_by_account(entries)
+    # The login profile is read first: only the accounts without one get the write.
+    for account_id in without:
+        assert calls[account_id] == {"sts:AssumeRoot": 1, "iam:GetLoginProfile": 1, "iam:CreateLoginProfile": 1}
+    for account_id in with_password:
+        assert calls[account_id] == {"sts:AssumeRoot": 1, "iam:GetLoginProfile": 1}
     for account in active:
-        assert calls[account["id"]] == {"sts:AssumeRoot": 1, "iam:CreateLoginProfile": 1}
         assert root_task_policies(entries, account["id"]) == {RECOVERY_POLICY}
     for account in suspended:
         assert control.root_user(account["id"]) == account["root_user"]
 
+    control.clear_requests()
     again = run_playbook(RECOVERY, {**variables, "result_name": "present_again"})
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.result("present_again")["changed"] is False
     assert {entry["status"] for entry in again.result("present_again")["accounts"]} == {"ok", "skipped"}
+    assert control.requests()["writes"] == 0
 
     control.clear_requests()
     absent = run_playbook(RECOVERY, {**variables, "recovery_state": "absent", "result_name": "absent"})
@@ -596,7 +602,7 @@ def test_password_recovery_present_and_absent(control, run_playbook):
         assert after["signing_certificates"] == account["root_user"]["signing_certificates"]
     entries = control.requests()["entries"]
     for account in active:
-        assert calls_by_account(entries)[account["id"]] == {"sts:AssumeRoot": 1, "iam:DeleteLoginProfile": 1}
+        assert calls_by_account(entries)[account["id"]] == {"sts:AssumeRoot": 1, "iam:GetLoginProfile": 1, "iam:DeleteLoginProfile": 1}
         assert root_task_policies(entries, account["id"]) == {DELETE_POLICY}
 
     control.clear_requests()

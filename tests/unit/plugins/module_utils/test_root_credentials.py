@@ -32,7 +32,7 @@ ORDER = ("access_keys", "signing_certificates", "mfa_devices", "password")
 
 
 class Session:
-    """The part of a RootSession that recover_account/check_recovery use."""
+    """The part of a RootSession that recover_account and recovery_due use."""
 
     def __init__(self, iam):
         self.iam = iam
@@ -479,29 +479,45 @@ def test_apply_removal_raises_an_expired_session(aws, failing):
     assert aws.calls == [operation for _method, _params, operation in STEP_REQUESTS[:failing + 1]]
 
 
-# recover_account / check_recovery (stubbed IAM) ------------------------------------------------
+# recover_account / recovery_due (stubbed IAM) --------------------------------------------------
 
-def test_recover_account_creates_the_login_profile(aws):
-    aws.respond("iam", "create_login_profile", {"LoginProfile": {"UserName": ACCOUNT, "CreateDate": CREATED}})
+@pytest.mark.parametrize("present, write, operation", [
+    (True, "create_login_profile", "iam:CreateLoginProfile"),
+    (False, "delete_login_profile", "iam:DeleteLoginProfile"),
+])
+def test_recover_account_reads_then_writes_when_due(aws, present, write, operation):
+    respond_login_profile(aws, not present)
+    aws.respond("iam", write, {"LoginProfile": {"UserName": ACCOUNT, "CreateDate": CREATED}} if present else {})
     session = Session(aws.client("iam"))
-    assert root_credentials.recover_account(session, True) == (True, "create_login_profile")
-    assert aws.calls == ["iam:CreateLoginProfile"]
-    assert session.services == [("iam", None)]
+    assert root_credentials.recover_account(session, present, check_mode=False) is True
+    assert aws.calls == ["iam:GetLoginProfile", operation]
+    assert session.services == [("iam", None), ("iam", None)]
 
 
-def test_recover_account_deletes_the_login_profile(aws):
-    aws.respond("iam", "delete_login_profile", {})
-    assert root_credentials.recover_account(Session(aws.client("iam")), False) == (True, "delete_login_profile")
-    assert aws.calls == ["iam:DeleteLoginProfile"]
+@pytest.mark.parametrize("check_mode", [True, False])
+@pytest.mark.parametrize("present", [True, False])
+def test_recover_account_makes_no_write_when_already_as_asked(aws, present, check_mode):
+    respond_login_profile(aws, present)
+    assert root_credentials.recover_account(Session(aws.client("iam")), present, check_mode) is False
+    assert aws.calls == ["iam:GetLoginProfile"]
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_recover_account_in_check_mode_only_reads(aws, present):
+    respond_login_profile(aws, not present)
+    assert root_credentials.recover_account(Session(aws.client("iam")), present, check_mode=True) is True
+    assert aws.calls == ["iam:GetLoginProfile"]
+    assert aws.writes() == []
 
 
 @pytest.mark.parametrize("present, method, code", [
     (True, "create_login_profile", "EntityAlreadyExists"),
     (False, "delete_login_profile", "NoSuchEntity"),
 ])
-def test_recover_account_is_unchanged_when_already_in_state(aws, present, method, code):
+def test_recover_account_is_unchanged_when_raced_into_the_state(aws, present, method, code):
+    respond_login_profile(aws, not present)
     aws.fail("iam", method, code, "already", status=409 if present else 404)
-    assert root_credentials.recover_account(Session(aws.client("iam")), present) == (False, None)
+    assert root_credentials.recover_account(Session(aws.client("iam")), present, check_mode=False) is False
 
 
 @pytest.mark.parametrize("present, method, code, status, error_class", [
@@ -512,25 +528,27 @@ def test_recover_account_is_unchanged_when_already_in_state(aws, present, method
     (True, "create_login_profile", "LimitExceeded", 409, errors.RootGuardError),
 ])
 def test_recover_account_raises_other_errors(aws, present, method, code, status, error_class):
+    respond_login_profile(aws, not present)
     aws.fail("iam", method, code, "refused", status=status)
     with pytest.raises(error_class) as excinfo:
-        root_credentials.recover_account(Session(aws.client("iam")), present)
+        root_credentials.recover_account(Session(aws.client("iam")), present, check_mode=False)
     assert excinfo.value.aws_error_code == code
 
 
 @pytest.mark.parametrize("exists", [True, False])
 @pytest.mark.parametrize("present", [True, False])
-def test_check_recovery_reads_the_login_profile(aws, exists, present):
+def test_recovery_due_reads_the_login_profile(aws, exists, present):
     respond_login_profile(aws, exists)
-    assert root_credentials.check_recovery(Session(aws.client("iam")), present) is (exists != present)
+    assert root_credentials.recovery_due(Session(aws.client("iam")), present) is (exists != present)
     assert aws.calls == ["iam:GetLoginProfile"]
     assert aws.writes() == []
 
 
-def test_check_recovery_raises_other_errors(aws):
+def test_recovery_due_raises_other_errors(aws):
     aws.fail("iam", "get_login_profile", "AccessDenied", "denied", status=403)
     with pytest.raises(errors.AccessDenied):
-        root_credentials.check_recovery(Session(aws.client("iam")), True)
+        root_credentials.recovery_due(Session(aws.client("iam")), True)
+    assert aws.writes() == []
 
 
 def test_task_policies():
