@@ -162,13 +162,14 @@ def summarize(results: list) -> dict:
     return counts
 
 
-def module_result(caller, results: list, skipped: list, fail_on_error: bool, extra: dict | None = None) -> dict:
+def module_result(caller, results: list, skipped: list, fail_on_error: bool, extra: dict | None = None, check_mode: bool = False) -> dict:
     """The module's result: per-account entries (skipped ones included) sorted by id,
-    summary counts, and a failure when any account failed (unless fail_on_error is false)."""
+    summary counts, and a failure when any account failed (unless fail_on_error is false).
+    ``changed`` is what Ansible expects of it: in check mode, whether any account would change."""
     entries = sorted(results + [skipped_result(entry) for entry in skipped], key=lambda entry: entry["id"])
     summary = summarize(entries)
     result = {
-        "changed": summary[STATUS_CHANGED] > 0,
+        "changed": summary[STATUS_CHANGED] > 0 or (check_mode and summary[STATUS_WOULD_CHANGE] > 0),
         "organization_id": caller.organization_id,
         "accounts": entries,
         "summary": summary,

@@ -242,7 +242,7 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
 
         bulk.map_accounts(apply_one, due, workers)
     diff = _diff(results, lambda result: inventory(result["found"]), lambda result: inventory(result["found"], result["actions"]))
-    return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff})
+    return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)
 
 
 def recovery_due(session, present: bool) -> bool:
@@ -299,4 +299,4 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
 
     results = bulk.map_accounts(one, accounts, workers)
     diff = _diff(results, lambda result: {"login_profile": not present}, lambda result: {"login_profile": present})
-    return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff})
+    return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)

@@ -50,7 +50,8 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Check mode opens the root sessions and reads, and lists per account exactly what would be removed.
+    details: Check mode opens the root sessions and reads, and lists per account exactly what would be removed; the task
+      reports C(changed) when any account would change, as a real run would.
   diff_mode:
     support: full
     details: The diff shows, per account that changes, its credentials before and after.

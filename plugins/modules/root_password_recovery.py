@@ -32,7 +32,8 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Check mode reads the login profile (C(GetLoginProfile)) and reports per account whether it would change.
+    details: Check mode reads the login profile (C(GetLoginProfile)) and reports per account whether it would change;
+      the task reports C(changed) when any account would change, as a real run would.
 extends_documentation_fragment:
   - rootguard.aws.targeting
   - rootguard.aws.targeting.root_tasks

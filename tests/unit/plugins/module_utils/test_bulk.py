@@ -120,18 +120,21 @@ def test_module_result_sorts_entries_and_converts_skipped_ones():
     }
 
 
-@pytest.mark.parametrize("statuses, changed", [
-    ([], False),
-    (["ok"], False),
-    (["would_change", "would_change"], False),
-    (["ok", "skipped"], False),
-    (["changed"], True),
-    (["ok", "changed", "would_change"], True),
+@pytest.mark.parametrize("statuses, changed, changed_in_check_mode", [
+    ([], False, False),
+    (["ok"], False, False),
+    (["would_change", "would_change"], False, True),
+    (["ok", "skipped"], False, False),
+    (["failed", "would_change"], False, True),
+    (["changed"], True, True),
+    (["ok", "changed", "would_change"], True, True),
 ])
-def test_module_result_is_changed_only_when_an_account_changed(statuses, changed):
+def test_module_result_is_changed_when_an_account_changed_or_in_check_mode_would(statuses, changed, changed_in_check_mode):
+    # Outside check mode, would_change means stopped before any write (the blast-radius limit).
     results = [result(f"{index:012d}", status) for index, status in enumerate(statuses)]
-    outcome = bulk.module_result(CALLER, results, [], True)
-    assert outcome["changed"] is changed
+    assert bulk.module_result(CALLER, results, [], False)["changed"] is changed
+    outcome = bulk.module_result(CALLER, results, [], False, check_mode=True)
+    assert outcome["changed"] is changed_in_check_mode
     assert "failed" not in outcome and "msg" not in outcome
 
 
