@@ -64,7 +64,8 @@ def ou_id(truth, name):
 
 
 # module -> [(organization, case name, args(truth, backup_dir), due)]: whether a change is due, which the module must
-# report as ``changed`` (the bulk modules also count the accounts in ``summary.would_change``); no case may write.  Read-only modules are here too: check mode must leave them as they are.
+# report as ``changed`` (the bulk modules also count the accounts in ``summary.would_change``); no case may write.
+# Read-only modules are here too: check mode must leave them as they are.
 CASES = {
     "organizations_service_access": [
         ("off", "enable", lambda truth, backups: {"state": "present"}, True),
