@@ -1,4 +1,6 @@
-"""The controller's least-privilege IAM policy (docs/controller-policy.json), derived from a real run.
+"""The least-privilege IAM policies, derived from real runs: the controller's
+(docs/controller-policy.json) and, at the end, account vending's (docs/vending-policy.json, from a
+real run of vend_accounts.yml that creates, moves and retags accounts, judged the same way).
 
 One ansible-playbook run calls every module of the collection once, for real, on a freshly seeded
 organization whose centralized root access is off, with the inventory plugin listing the accounts
@@ -31,6 +33,8 @@ from rootguard_emulator.policies import TASK_POLICY_PREFIX, allowed_actions
 COLLECTION_ROOT = pathlib.Path(__file__).resolve().parents[2]
 POLICY = COLLECTION_ROOT / "docs" / "controller-policy.json"
 PLAYBOOK = "least_privilege_every_module.yml"
+VENDING_POLICY = COLLECTION_ROOT / "docs" / "vending-policy.json"
+VENDING_PLAYBOOK = COLLECTION_ROOT / "playbooks" / "vend_accounts.yml"
 MANAGEMENT = "123456789012"
 
 # Calls that IAM never authorizes, so a policy need not (and cannot usefully) grant them.
@@ -41,6 +45,13 @@ HARDENING_WRITES = frozenset({
     "organizations:RegisterDelegatedAdministrator",
     "iam:EnableOrganizationsRootCredentialsManagement",
     "iam:EnableOrganizationsRootSessions",
+})
+# The writes of vending: create, place and tag accounts (CreateAccount with Tags also needs TagResource).
+VENDING_WRITES = frozenset({
+    "organizations:CreateAccount",
+    "organizations:MoveAccount",
+    "organizations:TagResource",
+    "organizations:UntagResource",
 })
 RESULTS = ("features_info_before", "account_info", "service_access", "delegated_administrator", "features",
            "root_session", "audit", "removal", "recovery", "bucket_policy", "queue_policy", "features_info_after")
@@ -183,3 +194,68 @@ def test_debug_botocore_endpoint_logs_reached_every_module(run):
     for name in RESULTS:
         # amazon.aws builds resource_actions from https:// endpoints only: none against the emulator's http one.
         assert results[name]["resource_actions"] == [], (name, results[name].get("resource_actions"))
+
+
+# ---------------------------------------------------------------------------
+# Vending (docs/vending-policy.json)
+
+
+@pytest.fixture(scope="module")
+def vending_run(emulator, tmp_path_factory):
+    """vend_accounts.yml for real: a new account into a nested OU, tagged; a new account left at the
+    root; an existing member moved to another OU and retagged; then the audit of all three.
+    (returncode, output, request log entries)."""
+    tmp_path = tmp_path_factory.mktemp("vending-policy")
+    control = EmulatorClient(emulator.endpoint)
+    control.reset()
+    try:
+        truth = control.seed(accounts=3, profile="none", trusted_access=True, features=["RootCredentialsManagement", "RootSessions"])
+        control.set_account_creation_polls(1)
+        ous = {ou["name"]: ou["id"] for ou in truth["organizational_units"]}
+        existing = truth["accounts"][0]
+        elsewhere = next(ou_id for ou_id in ous.values() if ou_id != existing["parent_id"])
+        accounts = [
+            {"name": "payments-prod", "email": "aws-payments-prod@example.com", "parent_id": ous["Payments"], "tags": {"team": "payments"}},
+            {"name": "ledger-dev", "email": "aws-ledger-dev@example.com"},
+            {"name": existing["name"], "email": existing["email"], "parent_id": elsewhere, "tags": {"team": "platform"}, "purge_tags": True},
+        ]
+        control.clear_requests()
+        completed = subprocess.run(
+            [ansible_command("ansible-playbook"), str(VENDING_PLAYBOOK),
+             "-e", json.dumps({"rootguard_accounts": accounts, "rootguard_report_dir": str(tmp_path / "reports")})],
+            env=ansible_environment(emulator, tmp_path), capture_output=True, text=True, timeout=600, check=False,
+        )
+        return completed.returncode, completed.stdout + completed.stderr, control.requests()["entries"]
+    finally:
+        control.reset()
+
+
+@pytest.fixture(scope="module")
+def vending_policy() -> dict:
+    return json.loads(VENDING_POLICY.read_text())
+
+
+def test_the_vending_policy_grants_exactly_the_calls_vending_made(vending_run, vending_policy):
+    returncode, output, entries = vending_run
+    assert returncode == 0, output
+    derived = caller_calls(entries)
+    granted = granted_actions(vending_policy)
+    assert derived == granted, (
+        f"missing from {VENDING_POLICY.name}: {sorted(derived - granted)}; granted but never called: {sorted(granted - derived)}"
+    )
+    assert not [entry for entry in entries if entry["rejected"]]
+
+
+def test_the_vending_policy_grants_only_the_writes_of_vending(vending_run, vending_policy):
+    _returncode, _output, entries = vending_run
+    assert {action(entry) for entry in entries if entry["principal"] == "iam" and entry["write"]} == VENDING_WRITES
+    (statement,) = [statement for statement in statements(vending_policy) if VENDING_WRITES & set(as_list(statement["Action"]))]
+    assert set(as_list(statement["Action"])) == VENDING_WRITES
+
+
+def test_the_vending_policy_opens_root_sessions_only_to_audit(vending_run, vending_policy):
+    _returncode, _output, entries = vending_run
+    statement = statement_for(vending_policy, "sts:AssumeRoot")
+    assert (as_list(statement["Action"]), statement["Resource"]) == (["sts:AssumeRoot"], "arn:aws:iam::*:root")
+    assert statement["Condition"] == {"ArnEquals": {"sts:TaskPolicyArn": TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"}}
+    assert {entry["task_policy"] for entry in entries if entry["principal"] == "root"} == {"IAMAuditRootUserCredentials"}

@@ -152,12 +152,13 @@ def test_the_execution_environment_copies_every_part_of_the_collection(built_col
 def test_build_ignore_keeps_the_packaging_files_in_the_collection(built_collection):
     names = set(built_collection)
     for name in ("meta/execution-environment.yml", "meta/runtime.yml", "requirements.txt", "bindep.txt",
-                 "docs/controller-policy.json", "README.md"):
+                 "docs/controller-policy.json", "docs/vending-policy.json", "README.md"):
         assert name in names, f"{name} is missing from the built collection (galaxy.yml build_ignore?)"
 
 
-def test_the_controller_policy_is_a_well_formed_identity_policy():
-    policy = json.loads((ROOT / "docs" / "controller-policy.json").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("name", ["controller-policy.json", "vending-policy.json"])
+def test_the_policy_documents_are_well_formed_identity_policies(name):
+    policy = json.loads((ROOT / "docs" / name).read_text(encoding="utf-8"))
     assert set(policy) == {"Version", "Statement"}
     assert policy["Version"] == "2012-10-17"
     sids = [statement["Sid"] for statement in policy["Statement"]]
