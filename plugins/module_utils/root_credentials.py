@@ -34,17 +34,17 @@ def mfa_type(serial: str) -> str:
     return "hardware"
 
 
-def read_credentials(iam, last_used: bool) -> dict:
-    """The root user's credentials (never a certificate body or anything secret):
-    GetLoginProfile, ListAccessKeys, ListSigningCertificates, ListMFADevices, and
-    GetAccessKeyLastUsed per access key when ``last_used``."""
+def _read_password(iam, last_used: bool) -> dict:  # pylint: disable=unused-argument
     try:
         profile = call(iam, "get_login_profile")["LoginProfile"]
-        password = {"present": True, "created": iso_time(profile.get("CreateDate"))}
     except RootGuardError as error:
         if not is_code(error, "NoSuchEntity"):
             raise
-        password = {"present": False, "created": None}
+        return {"present": False, "created": None}
+    return {"present": True, "created": iso_time(profile.get("CreateDate"))}
+
+
+def _read_access_keys(iam, last_used: bool) -> list:
     access_keys = []
     for key in paginate(iam, "list_access_keys", "AccessKeyMetadata"):
         entry = {"id": key["AccessKeyId"], "status": key.get("Status"), "created": iso_time(key.get("CreateDate")),
@@ -54,16 +54,36 @@ def read_credentials(iam, last_used: bool) -> dict:
             entry.update(last_used_date=iso_time(used.get("LastUsedDate")), last_used_service=used.get("ServiceName"),
                          last_used_region=used.get("Region"))
         access_keys.append(entry)
-    certificates = [
-        {"id": cert["CertificateId"], "status": cert.get("Status"), "uploaded": iso_time(cert.get("UploadDate"))}
-        for cert in paginate(iam, "list_signing_certificates", "Certificates")
-    ]
-    devices = [
-        {"serial": device["SerialNumber"], "type": mfa_type(device["SerialNumber"]), "enabled": iso_time(device.get("EnableDate"))}
-        for device in paginate(iam, "list_mfa_devices", "MFADevices")
-    ]
-    found = {"password": password, "access_keys": access_keys, "signing_certificates": certificates, "mfa_devices": devices}
-    found["compliant"] = is_compliant(found)
+    return access_keys
+
+
+def _read_signing_certificates(iam, last_used: bool) -> list:  # pylint: disable=unused-argument
+    return [{"id": cert["CertificateId"], "status": cert.get("Status"), "uploaded": iso_time(cert.get("UploadDate"))}
+            for cert in paginate(iam, "list_signing_certificates", "Certificates")]
+
+
+def _read_mfa_devices(iam, last_used: bool) -> list:  # pylint: disable=unused-argument
+    return [{"serial": device["SerialNumber"], "type": mfa_type(device["SerialNumber"]), "enabled": iso_time(device.get("EnableDate"))}
+            for device in paginate(iam, "list_mfa_devices", "MFADevices")]
+
+
+# In the order they are read.
+_READERS = {
+    "password": _read_password,
+    "access_keys": _read_access_keys,
+    "signing_certificates": _read_signing_certificates,
+    "mfa_devices": _read_mfa_devices,
+}
+
+
+def read_credentials(iam, last_used: bool, types=CREDENTIAL_TYPES) -> dict:
+    """The root user's credentials of ``types`` (never a certificate body or anything secret),
+    one call each: GetLoginProfile, ListAccessKeys, ListSigningCertificates, ListMFADevices,
+    and GetAccessKeyLastUsed per access key when ``last_used``.  ``compliant`` (no root
+    credential at all) is there only when every type was read."""
+    found = {kind: read(iam, last_used) for kind, read in _READERS.items() if kind in types}
+    if len(found) == len(_READERS):
+        found["compliant"] = is_compliant(found)
     return found
 
 
@@ -101,15 +121,20 @@ def plan_removal(found: dict, types) -> list:
 
 
 def inventory(found: dict, steps=()) -> dict:
-    """The credentials' identifiers, for diffs, without those that ``steps`` removed
-    (planned steps count as done)."""
+    """The identifiers of the credentials read, for diffs, without those that ``steps``
+    removed (planned steps count as done)."""
     gone = {(step["action"], step["id"]) for step in steps if step.get("done", True)}
-    return {
-        "password": found["password"]["present"] and ("delete_login_profile", None) not in gone,
-        "access_keys": [key["id"] for key in found["access_keys"] if ("delete_access_key", key["id"]) not in gone],
-        "signing_certificates": [cert["id"] for cert in found["signing_certificates"] if ("delete_signing_certificate", cert["id"]) not in gone],
-        "mfa_devices": [device["serial"] for device in found["mfa_devices"] if ("deactivate_mfa_device", device["serial"]) not in gone],
-    }
+    listed = {}
+    if "password" in found:
+        listed["password"] = found["password"]["present"] and ("delete_login_profile", None) not in gone
+    if "access_keys" in found:
+        listed["access_keys"] = [key["id"] for key in found["access_keys"] if ("delete_access_key", key["id"]) not in gone]
+    if "signing_certificates" in found:
+        listed["signing_certificates"] = [cert["id"] for cert in found["signing_certificates"]
+                                          if ("delete_signing_certificate", cert["id"]) not in gone]
+    if "mfa_devices" in found:
+        listed["mfa_devices"] = [device["serial"] for device in found["mfa_devices"] if ("deactivate_mfa_device", device["serial"]) not in gone]
+    return listed
 
 
 def _diff(results: list, before, after) -> dict:
@@ -195,7 +220,7 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
         result = bulk.account_result(account)
         root_session = sessions[account["id"]]
         try:
-            found = root_session.run(lambda session: read_credentials(session.client("iam"), last_used=False))
+            found = root_session.run(lambda session: read_credentials(session.client("iam"), last_used=False, types=types))
             result["found"] = found
             result["actions"] = plan_removal(found, types)
             result["status"] = bulk.STATUS_WOULD_CHANGE if result["actions"] else bulk.STATUS_OK

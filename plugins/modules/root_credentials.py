@@ -18,8 +18,9 @@ description:
     profile).
   - Every account is read before any change, so O(max_changed_accounts) can stop the whole run before the first
     write when more accounts would change than expected.
-  - Calls per account - C(AssumeRoot), C(GetLoginProfile), C(ListAccessKeys), C(ListSigningCertificates),
-    C(ListMFADevices), then one call per credential removed (two for a virtual MFA device).
+  - Calls per account - C(AssumeRoot), one read per type in O(credential_types) (C(ListAccessKeys),
+    C(ListSigningCertificates), C(ListMFADevices), C(GetLoginProfile)), then one call per credential removed (two for a
+    virtual MFA device). Removing only the password takes three calls per account.
   - Accounts are worked on in a bounded pool (O(concurrency)); throttling is ridden out with backoff, and a failed
     account never stops the others.
   - Needs V(RootCredentialsManagement) enabled, and credentials of the management account or the IAM delegated
@@ -120,7 +121,10 @@ accounts:
       description: Why a skipped account was skipped.
       type: str
     found:
-      description: The root user's credentials before the removal, as M(rootguard.aws.root_credentials_info) returns them (without last use).
+      description:
+        - The root user's credentials of the types in O(credential_types) before the removal, as
+          M(rootguard.aws.root_credentials_info) returns them (without last use); the other types are not read.
+        - C(compliant) is there only when every type was read.
       type: dict
     actions:
       description:

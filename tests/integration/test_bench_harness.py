@@ -32,12 +32,13 @@ def test_the_harness_runs_every_part_at_a_tiny_size(tmp_path):
 
     runs = json.loads((tmp_path / "runs.json").read_text())["runs"]
     kinds = {(run["kind"], run["runner"]) for run in runs}
-    expected = {("audit", "ansible"), ("audit", "ceiling"), ("per_host", "ansible"), ("removal", "ansible"), ("removal", "ceiling")}
+    expected = {("audit", "ansible"), ("audit", "ceiling"), ("per_host", "ansible"), ("removal", "ansible"), ("removal", "ceiling"),
+                ("password", "ansible")}
     if shutil.which("jq"):
         expected.add(("baseline", "bash"))
     assert kinds == expected
     for run in runs:
-        if run["kind"] in ("audit", "removal", "per_host"):
+        if run["kind"] in ("audit", "removal", "password", "per_host"):
             assert run["calls_members"] == run["minimum_member_calls"], run
         if os.path.isdir("/proc/self") and run["runner"] != "bash":
             assert run["module_peak_rss_mib"], run

@@ -85,10 +85,13 @@ def planned(account_result: dict) -> list:
     return [{"action": step["action"], "id": step["id"]} for step in account_result["actions"]]
 
 
+READ_OF_TYPE = dict(zip(("password", "access_keys", "signing_certificates", "mfa_devices"), READS))
+
+
 def removal_calls(root_user: dict, types=ALL_TYPES) -> collections.Counter:
-    """The minimum calls one account's removal makes: one AssumeRoot, the four reads,
-    one call per removed credential (two for a virtual MFA device)."""
-    calls = collections.Counter({"sts:AssumeRoot": 1, **{read: 1 for read in READS}})
+    """The minimum calls one account's removal makes: one AssumeRoot, one read per credential
+    type removed, one call per removed credential (two for a virtual MFA device)."""
+    calls = collections.Counter({"sts:AssumeRoot": 1, **{READ_OF_TYPE[kind]: 1 for kind in types}})
     for step in expected_actions(root_user, types):
         calls[REMOVAL_CALLS[step["action"]]] += 1
     return calls
@@ -353,12 +356,14 @@ def test_credential_types_subset_removes_only_those(control, run_playbook):
     results = by_id(result)
     assert (results[MANAGEMENT]["status"], results[MANAGEMENT]["reason"]) == ("skipped", "management_account")
     assert (results[UNKNOWN]["status"], results[UNKNOWN]["reason"]) == ("skipped", "not_in_organization")
-    # The diff shows, per account, the credentials before and after: only the access keys go.
-    before = {account["id"]: inventory(account["root_user"]) for account in truth["accounts"]}
-    assert result["diff"] == {"before": before, "after": {account_id: dict(items, access_keys=[]) for account_id, items in before.items()}}
+    # The diff shows, per account, the credentials read (only the access keys) before and after.
+    before = {account["id"]: {"access_keys": inventory(account["root_user"])["access_keys"]} for account in truth["accounts"]}
+    assert result["diff"] == {"before": before, "after": {account_id: {"access_keys": []} for account_id in before}}
+    calls = calls_by_account(control.requests()["entries"])
     for account in truth["accounts"]:
         seeded = account["root_user"]
         assert planned(results[account["id"]]) == expected_actions(seeded, ("access_keys",))
+        assert calls[account["id"]] == removal_calls(seeded, ("access_keys",)), account["id"]
         after = control.root_user(account["id"])
         assert after["access_keys"] == []
         assert after["password"] is True

@@ -352,6 +352,35 @@ def test_read_credentials_compliance(aws, password, keys, certificates, devices,
     assert root_credentials.read_credentials(aws.client("iam"), last_used=False)["compliant"] is compliant
 
 
+READ_CALLS = {
+    "password": "iam:GetLoginProfile",
+    "access_keys": "iam:ListAccessKeys",
+    "signing_certificates": "iam:ListSigningCertificates",
+    "mfa_devices": "iam:ListMFADevices",
+}
+
+
+@pytest.mark.parametrize("types", [types for size in range(1, 5) for types in itertools.combinations(root_credentials.CREDENTIAL_TYPES, size)])
+def test_read_credentials_reads_only_the_types_asked_one_call_each(aws, types):
+    for kind in READ_CALLS:
+        if kind not in types:
+            continue
+        if kind == "password":
+            respond_login_profile(aws, True)
+        elif kind == "access_keys":
+            aws.respond("iam", "list_access_keys", {"AccessKeyMetadata": [key_metadata(KEY1)]})
+        elif kind == "signing_certificates":
+            aws.respond("iam", "list_signing_certificates", {"Certificates": []})
+        else:
+            aws.respond("iam", "list_mfa_devices", {"MFADevices": []})
+    found = root_credentials.read_credentials(aws.client("iam"), last_used=False, types=types)
+    assert aws.calls == [call for kind, call in READ_CALLS.items() if kind in types]
+    # Compliance needs every type: a partial read does not claim it.
+    assert set(found) == set(types) | ({"compliant"} if len(types) == 4 else set())
+    shown = root_credentials.inventory(found, root_credentials.plan_removal(found, types))
+    assert shown == {kind: False if kind == "password" else [] for kind in types}
+
+
 @pytest.mark.parametrize("code, status, error_class", [
     ("AccessDenied", 403, errors.AccessDenied),
     ("InvalidInput", 400, errors.InvalidInput),
