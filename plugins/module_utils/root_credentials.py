@@ -209,63 +209,72 @@ def audit(factory, targets, workers: int, fail_on_error: bool) -> dict:
 
 
 def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool) -> dict:
-    """root_credentials state=absent.  Every account is read first (one delete session
-    each, kept for the changes), so the blast-radius limit is checked before any write.
-    Between the two passes each session keeps its credentials but not its client, so
-    memory does not grow with a client per account."""
+    """root_credentials state=absent, one delete session per account.
+
+    With a blast-radius limit, every account is read first and the limit is checked before
+    any write; between the two passes each session keeps its credentials but not its client,
+    so memory does not grow with a client per account.  Without one, each account is read
+    and cleaned in one go, with one client."""
     caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE)
     sessions = {account["id"]: bulk.RootSession(factory, account["id"], DELETE_POLICY) for account in accounts}
 
-    def read_one(account):
+    def read_one(account) -> dict:
         result = bulk.account_result(account)
-        root_session = sessions[account["id"]]
         try:
-            found = root_session.run(lambda session: read_credentials(session.client("iam"), last_used=False, types=types))
+            found = sessions[account["id"]].run(lambda session: read_credentials(session.client("iam"), last_used=False, types=types))
             result["found"] = found
             result["actions"] = plan_removal(found, types)
             result["status"] = bulk.STATUS_WOULD_CHANGE if result["actions"] else bulk.STATUS_OK
         except RootGuardError as error:
             bulk.failed(result, error)
-        finally:
-            root_session.release()
         return result
 
-    results = bulk.map_accounts(read_one, accounts, workers)
-    due = [result["id"] for result in results if result["status"] == bulk.STATUS_WOULD_CHANGE]
-    if max_changed_accounts is not None and len(due) > max_changed_accounts:
-        outcome = bulk.module_result(caller, results, skipped, False)
-        outcome.update(failed=True, error_class="blast_radius_exceeded", msg=(
-            f"{len(due)} accounts would change, more than max_changed_accounts ({max_changed_accounts}); nothing was changed. "
-            f"Accounts: {', '.join(due)}"))
-        return outcome
-    if not check_mode and due:
-        by_id = {result["id"]: result for result in results}
+    def apply_one(result) -> dict:
+        planned = result["actions"]
+        attempts: list = []
 
-        def apply_one(account_id):
-            result = by_id[account_id]
-            planned = result["actions"]
-            attempts: list = []
+        def work(session):
+            attempts.append([])
+            return apply_removal(session.client("iam"), planned, attempts[-1])
 
-            def work(session):
-                attempts.append([])
-                return apply_removal(session.client("iam"), planned, attempts[-1])
+        try:
+            steps, error = sessions[result["id"]].run(work)
+        except RootGuardError as session_error:
+            # The session was lost for good: report each step as the last attempt left it.
+            result["actions"] = next((steps for steps in reversed(attempts) if steps),
+                                     [dict(step, done=False, error=None) for step in planned])
+            return bulk.failed(result, session_error)
+        result["actions"] = steps
+        if error is not None:
+            return bulk.failed(result, error)
+        result["status"] = bulk.STATUS_CHANGED
+        return result
 
+    def released_after(function):
+        def run(item):
             try:
-                steps, error = sessions[account_id].run(work)
-            except RootGuardError as session_error:
-                # The session was lost for good: report each step as the last attempt left it.
-                result["actions"] = next((steps for steps in reversed(attempts) if steps),
-                                         [dict(step, done=False, error=None) for step in planned])
-                return bulk.failed(result, session_error)
+                return function(item)
             finally:
-                sessions[account_id].release()
-            result["actions"] = steps
-            if error is not None:
-                return bulk.failed(result, error)
-            result["status"] = bulk.STATUS_CHANGED
-            return result
+                sessions[item["id"]].release()
+        return run
 
-        bulk.map_accounts(apply_one, due, workers)
+    def read_and_clean(account) -> dict:
+        result = read_one(account)
+        return apply_one(result) if result["status"] == bulk.STATUS_WOULD_CHANGE else result
+
+    if max_changed_accounts is None and not check_mode:
+        results = bulk.map_accounts(released_after(read_and_clean), accounts, workers)
+    else:
+        results = bulk.map_accounts(released_after(read_one), accounts, workers)
+        due = [result for result in results if result["status"] == bulk.STATUS_WOULD_CHANGE]
+        if max_changed_accounts is not None and len(due) > max_changed_accounts:
+            outcome = bulk.module_result(caller, results, skipped, False)
+            outcome.update(failed=True, error_class="blast_radius_exceeded", msg=(
+                f"{len(due)} accounts would change, more than max_changed_accounts ({max_changed_accounts}); nothing was changed. "
+                f"Accounts: {', '.join(result['id'] for result in due)}"))
+            return outcome
+        if not check_mode:
+            bulk.map_accounts(released_after(apply_one), due, workers)
     diff = _diff(results, lambda result: inventory(result["found"]), lambda result: inventory(result["found"], result["actions"]))
     return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)
 

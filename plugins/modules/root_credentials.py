@@ -16,8 +16,9 @@ description:
   - Removal order - access keys, signing certificates, MFA devices (deactivated, then virtual devices deleted; a
     virtual device that cannot be deleted after its deactivation is reported, not fatal), then the password (login
     profile).
-  - Every account is read before any change, so O(max_changed_accounts) can stop the whole run before the first
-    write when more accounts would change than expected.
+  - With O(max_changed_accounts), every account is read before any change, so the limit can stop the whole run before
+    the first write when more accounts would change than expected. Without it, each account is read and cleaned in
+    one go.
   - Calls per account - C(AssumeRoot), one read per type in O(credential_types) (C(ListAccessKeys),
     C(ListSigningCertificates), C(ListMFADevices), C(GetLoginProfile)), then one call per credential removed (two for a
     virtual MFA device). Removing only the password takes three calls per account.

@@ -13,15 +13,13 @@ allows for that work from one Python process.
     per account:  AssumeRoot, then with a client made from that root session
       audit       GetLoginProfile, ListAccessKeys, GetAccessKeyLastUsed per key,
                   ListSigningCertificates, ListMFADevices
-      removal     the same reads (no GetAccessKeyLastUsed) for every account first,
-                  then DeleteAccessKey, DeleteSigningCertificate, DeactivateMFADevice,
-                  DeleteVirtualMFADevice (virtual devices), DeleteLoginProfile
+      removal     the same reads (no GetAccessKeyLastUsed), then at once DeleteAccessKey,
+                  DeleteSigningCertificate, DeactivateMFADevice, DeleteVirtualMFADevice
+                  (virtual devices), DeleteLoginProfile (the module without max_changed_accounts)
 
 One boto3 session; the management account's clients are shared by the threads (with
-as many pooled connections as threads); one IAM client per root session, whose
-connection is closed after each pass over its account. The removal keeps each
-account's client from the read to the changes (fastest; about half a megabyte per
-account), where the module makes a new one (bounded memory). The endpoint and the caller's credentials come
+as many pooled connections as threads); one IAM client per root session, closed when
+its account is done. The endpoint and the caller's credentials come
 from the environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), as for Ansible.
 It prints one JSON line: counts and its own timings.
 """
@@ -149,23 +147,15 @@ class Ceiling:
         return {"ok": len(accounts), "compliant": sum(compliant)}
 
     def removal(self, accounts: list) -> dict:
-        def read_one(account_id):
+        def clean_one(account_id):
             iam = self.root_client(account_id, POLICIES["removal"])
             found = self.read(iam, last_used=False)
-            iam.close()  # its connection; the client is kept, and reconnects for the removal
-            return iam, found
-
-        read = self.map(read_one, accounts)
-        due = [(iam, found) for iam, found in read if any(found.values())]
-
-        def remove_one(item):
-            iam, found = item
-            calls = self.remove(iam, found)
+            calls = self.remove(iam, found) if any(found.values()) else None
             iam.close()
             return calls
 
-        changes = self.map(remove_one, due)
-        return {"ok": len(accounts) - len(due), "changed": len(due), "removal_calls": sum(changes)}
+        changes = [calls for calls in self.map(clean_one, accounts) if calls is not None]
+        return {"ok": len(accounts) - len(changes), "changed": len(changes), "removal_calls": sum(changes)}
 
 
 def main(argv=None) -> int:

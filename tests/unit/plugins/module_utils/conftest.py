@@ -164,3 +164,9 @@ def emulator(monkeypatch):
     rootguard_emulator.install()
     with mock_aws():
         yield sleeps
+
+
+@pytest.fixture
+def emulator_factory(emulator):  # pylint: disable=unused-argument,redefined-outer-name
+    """A ClientFactory of the caller (the emulator's management account) against the in-process emulator."""
+    return clients.ClientFactory(region="us-east-1", endpoint_url=None, connection={"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "x"})

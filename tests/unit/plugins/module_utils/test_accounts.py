@@ -12,7 +12,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import accounts, clients, errors
+from ansible_collections.rootguard.aws.plugins.module_utils import accounts, errors
 from rootguard_emulator import accounts_ext
 from rootguard_emulator.rootuser import root_user
 from rootguard_emulator.seed import seed
@@ -465,19 +465,15 @@ def test_only_the_management_account_creates(aws):
 
 # Against the in-process emulator -----------------------------------------------------------
 
-def emulator_factory() -> clients.ClientFactory:
-    return clients.ClientFactory(region="us-east-1", endpoint_url=None, connection={"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "x"})
-
-
-def test_vending_against_the_emulator(emulator):  # pylint: disable=unused-argument
+def test_vending_against_the_emulator(emulator_factory):
     truth = seed(accounts=2, profile="none", trusted_access=True, features=["RootCredentialsManagement"])
     payments = next(ou["id"] for ou in truth["organizational_units"] if ou["name"] == "Payments")
     accounts_ext.configure(2)
     time = FakeTime()
     wanted = desired(parent_id=payments, tags={"team": "payments"})
 
-    made = accounts.ensure_account(emulator_factory(), wanted, False, sleep=time.sleep, clock=time.clock)
-    again = accounts.ensure_account(emulator_factory(), wanted, False, sleep=time.sleep, clock=time.clock)
+    made = accounts.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
+    again = accounts.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
 
     assert made["changed"] is True and again["changed"] is False and again["actions"] == []
     assert made["account"] == again["account"]
@@ -488,14 +484,14 @@ def test_vending_against_the_emulator(emulator):  # pylint: disable=unused-argum
     assert root_user(made["account"]["id"]).describe()["has_credentials"] is False
 
 
-def test_timeout_then_reuse_then_failure_against_the_emulator(emulator):  # pylint: disable=unused-argument
+def test_timeout_then_reuse_then_failure_against_the_emulator(emulator_factory):
     seed(accounts=1, profile="none")
     accounts_ext.configure(5)
     time = FakeTime()
     wanted = desired(parent_id=None, tags=None, wait_timeout=3)
     with pytest.raises(errors.WaitTimeout):
-        accounts.ensure_account(emulator_factory(), wanted, False, sleep=time.sleep, clock=time.clock)
-    resumed = accounts.ensure_account(emulator_factory(), desired(parent_id=None, tags=None), False, sleep=time.sleep, clock=time.clock)
+        accounts.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
+    resumed = accounts.ensure_account(emulator_factory, desired(parent_id=None, tags=None), False, sleep=time.sleep, clock=time.clock)
     requests = accounts_ext.VENDING.describe()["requests"]
     assert len(requests) == 1 and resumed["create_account_request_id"] == requests[0]["id"] and resumed["created"] is True
     # created while RootCredentialsManagement was off: a root password that can be recovered
@@ -504,6 +500,6 @@ def test_timeout_then_reuse_then_failure_against_the_emulator(emulator):  # pyli
     accounts_ext.configure(0)
     accounts_ext.fail_next("ACCOUNT_LIMIT_EXCEEDED", email="ledger@example.com")
     with pytest.raises(errors.AccountCreationFailed) as excinfo:
-        accounts.ensure_account(emulator_factory(), desired(name="ledger", email="ledger@example.com", parent_id=None, tags=None), False,
+        accounts.ensure_account(emulator_factory, desired(name="ledger", email="ledger@example.com", parent_id=None, tags=None), False,
                                 sleep=time.sleep, clock=time.clock)
     assert excinfo.value.aws_error_code == "ACCOUNT_LIMIT_EXCEEDED"

@@ -12,7 +12,7 @@ import itertools
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import clients, errors, organizations
+from ansible_collections.rootguard.aws.plugins.module_utils import errors, organizations
 from ansible_collections.rootguard.aws.plugins.module_utils.targeting import Targets
 from rootguard_emulator.seed import seed
 
@@ -548,13 +548,9 @@ def test_an_error_on_a_later_page_is_translated(aws):
 
 # Against the in-process emulator -----------------------------------------------------------
 
-def emulator_factory() -> clients.ClientFactory:
-    return clients.ClientFactory(region="us-east-1", endpoint_url=None, connection={"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "x"})
-
-
-def test_list_accounts_against_the_emulator(emulator):  # pylint: disable=unused-argument
+def test_list_accounts_against_the_emulator(emulator_factory):
     truth = seed(accounts=10, profile="mixed")
-    result = organizations.list_accounts(emulator_factory(), Targets(all_accounts=True), include_tags=True)
+    result = organizations.list_accounts(emulator_factory, Targets(all_accounts=True), include_tags=True)
     seeded = {account["id"]: account for account in truth["accounts"]}
     active = sorted(account_id for account_id, account in seeded.items() if account["state"] == "ACTIVE")
     assert [account["id"] for account in result["accounts"]] == sorted([truth["management_account_id"], *active])
@@ -569,9 +565,9 @@ def test_list_accounts_against_the_emulator(emulator):  # pylint: disable=unused
     ]
 
 
-def test_looked_up_accounts_equal_the_listed_ones_against_the_emulator(emulator):  # pylint: disable=unused-argument
+def test_looked_up_accounts_equal_the_listed_ones_against_the_emulator(emulator_factory):
     truth = seed(accounts=12, profile="mixed")
-    factory = emulator_factory()
+    factory = emulator_factory
     listed = organizations.list_accounts(factory, Targets(all_accounts=True, include_inactive=True), include_tags=True)["accounts"]
     for account in listed:
         looked_up = organizations.list_accounts(factory, Targets(account_ids=(account["id"],), include_inactive=True), include_tags=True)
@@ -580,10 +576,10 @@ def test_looked_up_accounts_equal_the_listed_ones_against_the_emulator(emulator)
     assert {account["ou_path"] for account in listed} >= {"/", *(ou["path"] for ou in truth["organizational_units"])}
 
 
-def test_delegated_administrator_against_the_emulator(emulator):  # pylint: disable=unused-argument
+def test_delegated_administrator_against_the_emulator(emulator_factory):
     truth = seed(accounts=3, profile="none", trusted_access=True)
     member = truth["accounts"][1]["id"]
-    factory = emulator_factory()
+    factory = emulator_factory
     registered = organizations.ensure_delegated_administrator(factory, member, IAM, True, check_mode=False)
     assert (registered["changed"], [admin["id"] for admin in registered["delegated_administrators"]]) == (True, [member])
     again = organizations.ensure_delegated_administrator(factory, member, IAM, True, check_mode=False)

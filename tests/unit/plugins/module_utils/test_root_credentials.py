@@ -14,6 +14,10 @@ import itertools
 import pytest
 
 from ansible_collections.rootguard.aws.plugins.module_utils import errors, root_credentials
+from ansible_collections.rootguard.aws.plugins.module_utils.targeting import Targets
+from rootguard_emulator.rootuser import root_user
+from rootguard_emulator.seed import seed
+from rootguard_emulator.state import STATE
 
 ACCOUNT = "210000000001"
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
@@ -584,3 +588,40 @@ def test_task_policies():
     assert root_credentials.AUDIT_POLICY == "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
     assert root_credentials.DELETE_POLICY == "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
     assert root_credentials.RECOVERY_POLICY == "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword"
+
+
+# remove (against the in-process emulator) -------------------------------------------------------
+
+@pytest.mark.parametrize("max_changed_accounts", [None, 100])
+def test_remove_reads_every_account_first_only_with_a_blast_radius_limit(emulator_factory, monkeypatch, max_changed_accounts):
+    truth = seed(accounts=4, profile="full", features=["RootCredentialsManagement"])
+    members = [account["id"] for account in truth["accounts"]]
+    root_clients = []
+    make_client = emulator_factory.client
+
+    def client(service, credentials=None, region=None):
+        if credentials is not None:
+            root_clients.append(service)
+        return make_client(service, credentials, region)
+
+    monkeypatch.setattr(emulator_factory, "client", client)
+    STATE.clear_requests()
+
+    result = root_credentials.remove(emulator_factory, Targets(all_accounts=True), root_credentials.CREDENTIAL_TYPES, 1,
+                                     max_changed_accounts, check_mode=False, fail_on_error=True)
+
+    assert result["summary"] == {"ok": 0, "changed": 4, "would_change": 0, "skipped": 1, "failed": 0, "total": 5}
+    root_calls = [(entry["account"], entry["write"]) for entry in STATE.request_log()["entries"] if entry["principal"] == "root"]
+    first_write = next(index for index, (_account, write) in enumerate(root_calls) if write)
+    read_before_any_write = {account for account, _write in root_calls[:first_write]}
+    if max_changed_accounts is None:
+        # Each account read and cleaned in one go, with one IAM client.
+        assert read_before_any_write == {members[0]}
+        assert root_clients == ["iam"] * 4
+    else:
+        # Every account read before the first write (the limit is checked in between); a new client for the changes.
+        assert read_before_any_write == set(members)
+        assert not [account for account, write in root_calls[first_write:] if not write]
+        assert root_clients == ["iam"] * 8
+    assert not [account_id for account_id in members if root_user(account_id).has_credentials]
+
