@@ -8,9 +8,9 @@ It gives the before/after figures of the fixes in BENCHMARKS.md.
 A variant is NAME=EMULATOR_DIR:COLLECTIONS_PATH (the directory holding rootguard_emulator, and
 the one holding ansible_collections/rootguard/aws); a checkout of an older commit gives the
 ``before``. Work items: ``ceiling-audit``, ``ceiling-removal``, ``ansible-audit``,
-``ansible-removal``, ``ansible-per_host`` (the audit as one module call per inventory host,
-forks 20) (one run each per repetition, on a fresh organization of --accounts accounts), and
-``requests`` (--requests sequential GetCallerIdentity calls from one client
+``ansible-removal``, ``ansible-password`` (the removal of the password only),
+``ansible-per_host`` (the audit as one module call per inventory host, forks 20) (one run
+each per repetition, on a fresh organization of --accounts accounts), and ``requests`` (--requests sequential GetCallerIdentity calls from one client
 in this process: CPU time per request of the client and of the emulator, and latency). For
 each it prints every run and the medians: wall time, CPU time of the command, the emulator's
 CPU time, peak RSS of the module (or ceiling) process, the calls made in the management
@@ -30,7 +30,7 @@ import time
 
 import bench
 
-WORK = ("ceiling-audit", "ceiling-removal", "ansible-audit", "ansible-removal", "ansible-per_host", "requests")
+WORK = ("ceiling-audit", "ceiling-removal", "ansible-audit", "ansible-removal", "ansible-password", "ansible-per_host", "requests")
 PER_HOST_FORKS = 20
 
 
@@ -47,6 +47,8 @@ def command(work: str, accounts_file: pathlib.Path, concurrency: int) -> list:
     if runner == "ceiling":
         return [sys.executable, str(bench.HERE / "ceiling.py"), "--task", task, "--concurrency", str(concurrency)]
     variables = {"concurrency": concurrency, "summary_file": str(accounts_file)}
+    if task == "password":
+        task, variables["credential_types"] = "removal", ["password"]
     ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     inventory = ["-i", str(bench.HERE / "inventory" / "bench.organization_accounts.yml"), "-f", str(PER_HOST_FORKS)] if task == "per_host" else []
     return [ansible_playbook, *inventory, str(bench.HERE / "playbooks" / f"{task}.yml"), "-e", json.dumps(variables)]
