@@ -624,4 +624,3 @@ def test_remove_reads_every_account_first_only_with_a_blast_radius_limit(emulato
         assert not [account for account, write in root_calls[first_write:] if not write]
         assert root_clients == ["iam"] * 8
     assert not [account_id for account_id in members if root_user(account_id).has_credentials]
-
