@@ -120,6 +120,14 @@ def plan_removal(found: dict, types) -> list:
     return steps
 
 
+# The step that removes a listed credential, and the field that identifies it.
+_REMOVED_BY = {
+    "access_keys": ("delete_access_key", "id"),
+    "signing_certificates": ("delete_signing_certificate", "id"),
+    "mfa_devices": ("deactivate_mfa_device", "serial"),
+}
+
+
 def inventory(found: dict, steps=()) -> dict:
     """The identifiers of the credentials read, for diffs, without those that ``steps``
     removed (planned steps count as done)."""
@@ -127,13 +135,9 @@ def inventory(found: dict, steps=()) -> dict:
     listed = {}
     if "password" in found:
         listed["password"] = found["password"]["present"] and ("delete_login_profile", None) not in gone
-    if "access_keys" in found:
-        listed["access_keys"] = [key["id"] for key in found["access_keys"] if ("delete_access_key", key["id"]) not in gone]
-    if "signing_certificates" in found:
-        listed["signing_certificates"] = [cert["id"] for cert in found["signing_certificates"]
-                                          if ("delete_signing_certificate", cert["id"]) not in gone]
-    if "mfa_devices" in found:
-        listed["mfa_devices"] = [device["serial"] for device in found["mfa_devices"] if ("deactivate_mfa_device", device["serial"]) not in gone]
+    for kind, (action, key) in _REMOVED_BY.items():
+        if kind in found:
+            listed[kind] = [item[key] for item in found[kind] if (action, item[key]) not in gone]
     return listed
 
 

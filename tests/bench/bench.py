@@ -850,8 +850,8 @@ def report(bench: Bench, started: datetime.datetime, load_before: str, load_afte
             f"| {_fmt(_median(r.cpu_s for r in baseline), 1)} |", "",
         ]
         password = _select(runs, kind="password", accounts=reference_size)
-        if password:
-            password_ms = 1000 * _median(r.wall_s for r in password) / reference_size
+        password_ms = bulk_ms("password")
+        if password_ms:
             speedup = ms / password_ms
             lines += [f"The same job with the module (`root_credentials`, `credential_types: [password]`; AssumeRoot, GetLoginProfile "
                       f"and DeleteLoginProfile: {_fmt(_median(r.calls_per_account for r in password))} calls per account, "
