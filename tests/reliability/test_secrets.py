@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from reliability_support import MANAGEMENT, PLAYBOOKS
-from rootguard_emulator.evidence import REGION, issued_secrets
+from rootguard_emulator.evidence import REGION, issued_secrets, leaks
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EVERY_MODULE = str(PLAYBOOKS / "every_module.yml")
@@ -97,15 +97,6 @@ def make_dirs(tmp_path: pathlib.Path) -> dict:
 
 def every_file(root: pathlib.Path) -> dict:
     return {str(path.relative_to(root)): path.read_bytes().decode("latin-1") for path in sorted(root.rglob("*")) if path.is_file()}
-
-
-def leaks(texts: dict, secrets: dict) -> list:
-    found = []
-    for where, text in texts.items():
-        for what, value in secrets.items():
-            if value[:16] in text:
-                found.append(f"{'the' if value in text else 'part of the'} {what} shows in {where}")
-    return found
 
 
 def test_every_module_and_role_is_run():

@@ -102,3 +102,13 @@ def issued_secrets(endpoint: str) -> dict:
     for key in data.get("iam", {}).get("AccessKey", []):
         secrets.setdefault(f"secret key of access key {key['access_key_id']}", key["secret_access_key"])
     return secrets
+
+
+def leaks(texts: dict, secrets: dict) -> list:
+    """Where a secret, or its first 16 characters, shows in ``texts`` (name -> text)."""
+    found = []
+    for where, text in texts.items():
+        for what, value in secrets.items():
+            if value[:16] in text:
+                found.append(f"{'the' if value in text else 'part of the'} {what} shows in {where}")
+    return found
