@@ -7,7 +7,9 @@ message that starts with the option's name, and returns the normalized value."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 
 from .errors import InvalidInput
 
@@ -110,3 +112,23 @@ def service_principal(value, option: str = "service_principal") -> str:
     if not SERVICE_PRINCIPAL.fullmatch(text) or "." not in text:
         raise InvalidInput(f"{option}: {_shown(value)} is not a service principal (such as iam.amazonaws.com).")
     return text
+
+
+def private_directory(path: str, option: str) -> str:
+    """An existing directory that only this user can change: owned by the effective user
+    (or root), and not group- or world-writable unless the sticky bit is set.  Evidence
+    and backups written into a directory that someone else can change could be replaced
+    behind the collection's back.  Returns the path; raises InvalidInput naming the option."""
+    try:
+        status = os.stat(path)
+    except OSError as error:
+        raise InvalidInput(f"{option}: {_shown(path)} cannot be read ({error.strerror}).") from None
+    if not stat.S_ISDIR(status.st_mode):
+        raise InvalidInput(f"{option}: {_shown(path)} is not a directory.")
+    if status.st_uid not in (os.geteuid(), 0):
+        raise InvalidInput(f"{option}: {_shown(path)} is owned by user id {status.st_uid}, not by this user "
+                           f"({os.geteuid()}): another user could replace what is written there. Use a directory of your own.")
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not status.st_mode & stat.S_ISVTX:
+        raise InvalidInput(f"{option}: {_shown(path)} is writable by other users (mode {stat.S_IMODE(status.st_mode):04o}) "
+                           "without the sticky bit: they could replace what is written there. Use chmod go-w, or another directory.")
+    return path
