@@ -82,6 +82,37 @@ $(AMAZON_AWS_STAMP): $(VENV_STAMP)
 venv: $(AMAZON_AWS_STAMP) ## Build the development virtualenv in .venv/ (done once)
 
 # ---------------------------------------------------------------------------
+# Older ansible-core releases
+#
+# The collection declares ansible-core 2.17 or newer (meta/runtime.yml), and
+# some behaviours differ before 2.19 (plain strings in variables are templated
+# again when used).  Tests that must hold on those releases run their
+# ansible-playbook / ansible-inventory from side virtualenvs in .venv-cores/,
+# one per release, built once.  Each entry: <ansible-core>:<Pythons it runs on,
+# preferred first>.  amazon.aws and this collection come from the collection
+# tree, as for the main venv.
+CORES         ?= 2.17.14:3.12,3.11 2.18.19:3.13,3.12,3.11
+CORE_PACKAGES := boto3==1.44.5 botocore==1.44.5
+CORES_DIR     := .venv-cores
+
+.PHONY: cores
+cores: $(VENV_STAMP) ## Side virtualenvs with older ansible-core releases (.venv-cores/, built once)
+	@pythons=$$( { $(FIND_PYTHONS); } | sort -s -k1,1nr ); \
+	for entry in $(CORES); do \
+	  core=$${entry%%:*}; minor=$${core%.*}; dir=$(CORES_DIR)/ansible-core-$$minor; \
+	  if [ -e "$$dir/.installed-$$core" ]; then continue; fi; \
+	  py=; for want in $$(echo $${entry#*:} | tr ',' ' '); do \
+	    py=$$(echo "$$pythons" | awk -v want="$$want" '{ v = substr($$1, 1, length($$1) - 3); if (sprintf("%d.%d", int(v / 1000), v % 1000) == want) { print $$2; exit } }'); \
+	    if [ -n "$$py" ]; then break; fi; \
+	  done; \
+	  if [ -z "$$py" ]; then echo "cores: no Python $${entry#*:} for ansible-core $$core found." >&2; exit 1; fi; \
+	  echo "Creating $$dir: ansible-core $$core on $$("$$py" -c 'import sys; print("Python %d.%d.%d" % sys.version_info[:3])')"; \
+	  rm -rf "$$dir" && "$$py" -m venv "$$dir" && \
+	  "$$dir/bin/python" -m pip install --quiet --disable-pip-version-check "ansible-core==$$core" $(CORE_PACKAGES) && \
+	  touch "$$dir/.installed-$$core" || exit 1; \
+	done
+
+# ---------------------------------------------------------------------------
 # Collection tree
 #
 # ansible-test needs the collection at .../ansible_collections/rootguard/aws/
@@ -193,11 +224,11 @@ emulator-tests: $(VENV_STAMP) ## The emulator's own tests (pytest tests/emulator
 	$(call PYTEST_DIR,tests/emulator,PYTHONPATH="$(CURDIR)/tests/emulator")
 
 .PHONY: integration
-integration: collection-tree browser ## Playbook runs against the emulator (pytest tests/integration)
+integration: collection-tree browser cores ## Playbook runs against the emulator (pytest tests/integration)
 	$(call PYTEST_DIR,tests/integration,$(RUN_ENV),-n 2)
 
 .PHONY: reliability
-reliability: collection-tree ## Faults, bad input, secrets, check mode, no lost data, concurrency (pytest tests/reliability)
+reliability: collection-tree cores ## Faults, bad input, secrets, check mode, no lost data, concurrency (pytest tests/reliability)
 	$(call PYTEST_DIR,tests/reliability,$(RUN_ENV),-n 2)
 
 # The HTML audit report is opened in headless Chromium by an integration test.

@@ -95,7 +95,17 @@ def ansible_environment(emulator, tmp_path, env: dict | None = None) -> dict:
     return environment
 
 
-def ansible_command(name: str) -> str:
+# Side virtualenvs with older ansible-core releases, built by `make cores`.
+CORES_DIR = pathlib.Path(__file__).resolve().parents[2] / ".venv-cores"
+OLDER_CORES = ("2.17", "2.18")
+
+
+def ansible_command(name: str, core: str | None = None) -> str:
+    """The path of an Ansible command: the test venv's, or with ``core`` ("2.17"), that release's side venv's."""
+    if core:
+        command = CORES_DIR / f"ansible-core-{core}" / "bin" / name
+        assert command.exists(), f"{command} is missing: run `make cores` to build the ansible-core {core} virtualenv"
+        return str(command)
     command = shutil.which(name, path=os.path.dirname(sys.executable)) or shutil.which(name)
     assert command, f"{name} is not installed"
     return command
@@ -106,14 +116,13 @@ def run_playbook(emulator, tmp_path):
     """Run a playbook from tests/integration/playbooks with ansible-playbook,
     pointed at the emulator through the environment alone. Tasks that save
     ``results_dir/<name>.json`` are returned in ``PlaybookRun.results``."""
-    ansible_playbook = ansible_command("ansible-playbook")
 
     def run(playbook: str, extra_vars: dict | None = None, check: bool = False, verbosity: int = 0,
-            env: dict | None = None, inventory: str | None = None) -> PlaybookRun:
+            env: dict | None = None, inventory: str | None = None, core: str | None = None) -> PlaybookRun:
         results_dir = tmp_path / "results"
         results_dir.mkdir(exist_ok=True)
         variables = {"results_dir": str(results_dir), **(extra_vars or {})}
-        command = [ansible_playbook, str(PLAYBOOKS / playbook), "-e", json.dumps(variables)]
+        command = [ansible_command("ansible-playbook", core), str(PLAYBOOKS / playbook), "-e", json.dumps(variables)]
         if inventory:
             command.extend(["-i", inventory])
         if check:
@@ -132,12 +141,12 @@ def run_playbook(emulator, tmp_path):
 def run_inventory(emulator, tmp_path):
     """``ansible-inventory --list`` over an inventory configuration (a dict written to a
     ``*.organization_accounts.yml`` file); returns (returncode, the parsed list or None, stderr)."""
-    ansible_inventory = ansible_command("ansible-inventory")
 
-    def run(config: dict, name: str = "test.organization_accounts.yml", env: dict | None = None) -> tuple:
+    def run(config: dict, name: str = "test.organization_accounts.yml", env: dict | None = None, core: str | None = None) -> tuple:
         path = tmp_path / name
         path.write_text(json.dumps(config))
-        completed = subprocess.run([ansible_inventory, "-i", str(path), "--list", "--export"], env=ansible_environment(emulator, tmp_path, env),
+        command = [ansible_command("ansible-inventory", core), "-i", str(path), "--list", "--export"]
+        completed = subprocess.run(command, env=ansible_environment(emulator, tmp_path, env),
                                    capture_output=True, text=True, timeout=600, check=False)
         listing = json.loads(completed.stdout) if completed.returncode == 0 else None
         return completed.returncode, listing, completed.stderr
