@@ -19,6 +19,8 @@ description:
     C(account_tags) (the account's tags; C(tags) is a reserved name in Ansible), C(organization_id), and
     C(ansible_connection=local) with C(ansible_python_interpreter) set to the Python that runs Ansible, as the modules
     run on the controller.
+  - Every host variable read from AWS is marked unsafe, so that text in account names, emails, tags or OU names (which
+    member accounts' administrators may set) is never templated, on any supported ansible-core.
   - The management account is left out unless O(include_management_account=true); accounts that are not V(ACTIVE) are
     left out unless O(include_inactive=true).
   - Uses a YAML configuration file whose name ends with C(organization_accounts.yml) or C(organization_accounts.yaml).
@@ -77,6 +79,7 @@ import re
 import sys
 
 from ansible.errors import AnsibleError
+from ansible.utils.unsafe_proxy import wrap_var
 from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 from ansible_collections.rootguard.aws.plugins.module_utils import targeting
@@ -127,7 +130,9 @@ class InventoryModule(AWSInventoryBase):
             host = account["id"]
             group = self._add_ou_groups(account["ou_path"])
             self.inventory.add_host(host, group=group)
-            hostvars = {
+            # Text from AWS (names, emails, tags, OU names) is marked unsafe: before ansible-core 2.19,
+            # Ansible templates plain strings wherever they are used.
+            hostvars = wrap_var({
                 "account_id": account["id"],
                 "account_name": account["name"],
                 "email": account["email"],
@@ -137,10 +142,12 @@ class InventoryModule(AWSInventoryBase):
                 "parent_id": account["parent_id"],
                 "account_tags": account["tags"],
                 "organization_id": listing["organization_id"],
+            })
+            hostvars.update({
                 "ansible_connection": "local",
                 # The modules run on the controller, with the Python that runs Ansible (and has boto3).
                 "ansible_python_interpreter": sys.executable,
-            }
+            })
             for name, value in hostvars.items():
                 self.inventory.set_variable(host, name, value)
             self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
