@@ -395,13 +395,25 @@ def _planned_admin(account: dict) -> dict:
     }
 
 
+def ou_ids(tree: OrganizationTree, parent_id: str) -> list:
+    """The ids from the root down to ``parent_id``: ``[root id, ..., parent_id]``."""
+    ids = []
+    while parent_id in tree.ous and parent_id not in ids:
+        ids.append(parent_id)
+        parent_id = tree.ous[parent_id]["parent_id"]
+    ids.append(parent_id)
+    return ids[::-1]
+
+
 def list_accounts(factory, targets: Targets, include_tags: bool) -> dict:
-    """The targeted accounts with OU path and tags, and the ones left out with the reason."""
+    """The targeted accounts with OU path, OU ids and tags, the ones left out with the reason,
+    and the OUs the walk read (by id: names are not unique and may hold ``/``)."""
     caller = identify_caller(factory)
     orgs = factory.client("organizations")
     tree = read_as(caller, load_tree, orgs, caller, targets)
     accounts, skipped = select(tree, targets, skip_management=False)
     for account in accounts:
+        account["ou_ids"] = ou_ids(tree, account["parent_id"])
         account["tags"] = read_as(caller, account_tags, orgs, account["id"]) if include_tags else {}
     return {
         "changed": False,
@@ -409,4 +421,8 @@ def list_accounts(factory, targets: Targets, include_tags: bool) -> dict:
         "management_account_id": caller.management_account_id,
         "accounts": accounts,
         "skipped_accounts": skipped,
+        "organizational_units": [
+            {"id": ou_id, "name": ou["name"], "parent_id": ou["parent_id"], "ou_path": tree.ou_path(ou_id)}
+            for ou_id, ou in sorted(tree.ous.items())
+        ],
     }

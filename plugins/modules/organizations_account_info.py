@@ -108,9 +108,16 @@ accounts:
       type: str
       sample: ou-ab12-cdefgh34
     ou_path:
-      description: The names of the OUs from the root down, V(/) for the root.
+      description:
+        - The names of the OUs from the root down, V(/) for the root.
+        - OU names are not unique and may contain V(/); use RV(accounts[].ou_ids) to tell OUs apart.
       type: str
       sample: /Workloads/Production/
+    ou_ids:
+      description: The ids of the root and of the OUs from it down to the account's parent.
+      type: list
+      elements: str
+      sample: ["r-ab12", "ou-ab12-11111111", "ou-ab12-cdefgh34"]
     management_account:
       description: Whether this is the management account.
       type: bool
@@ -142,6 +149,30 @@ skipped_accounts:
     message:
       description: The reason in words.
       type: str
+organizational_units:
+  description:
+    - The organizational units the listing read, sorted by id - the whole OU tree, or when up to 20 O(account_ids) are looked
+      up, the OUs above those accounts.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: OU id.
+      type: str
+      sample: ou-ab12-cdefgh34
+    name:
+      description: OU name.
+      type: str
+      sample: Production
+    parent_id:
+      description: The id of the OU (or root) above it.
+      type: str
+      sample: ou-ab12-11111111
+    ou_path:
+      description: The names of the OUs from the root down to this one.
+      type: str
+      sample: /Workloads/Production/
 error_class:
   description:
     - On failure, the kind of error, such as V(not_management_or_delegated_administrator), V(organization_not_found),

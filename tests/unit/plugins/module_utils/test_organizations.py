@@ -405,13 +405,20 @@ def test_list_all_accounts_over_pages(aws):
         "organization_id": ORG,
         "management_account_id": MANAGEMENT,
         "accounts": [
-            account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", management_account=True, tags={}),
-            account_result("210000000001", parent_id=ROOT, ou_path="/", management_account=False, tags={}),
-            account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", management_account=False, tags={}),
-            account_result("210000000003", parent_id=PRODUCTION, ou_path="/Workloads/Production/", management_account=False, tags={}),
+            account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", ou_ids=[ROOT], management_account=True, tags={}),
+            account_result("210000000001", parent_id=ROOT, ou_path="/", ou_ids=[ROOT], management_account=False, tags={}),
+            account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", ou_ids=[ROOT, WORKLOADS, PRODUCTION],
+                           management_account=False, tags={}),
+            account_result("210000000003", parent_id=PRODUCTION, ou_path="/Workloads/Production/", ou_ids=[ROOT, WORKLOADS, PRODUCTION],
+                           management_account=False, tags={}),
         ],
         "skipped_accounts": [{"id": "210000000004", "name": "account-210000000004", "state": "SUSPENDED", "ou_path": "/Sandbox/",
                               "reason": "not_active", "message": "the account is SUSPENDED."}],
+        "organizational_units": [
+            {"id": WORKLOADS, "name": "Workloads", "parent_id": ROOT, "ou_path": "/Workloads/"},
+            {"id": SANDBOX, "name": "Sandbox", "parent_id": ROOT, "ou_path": "/Sandbox/"},
+            {"id": PRODUCTION, "name": "Production", "parent_id": WORKLOADS, "ou_path": "/Workloads/Production/"},
+        ],
     }
     assert aws.calls.count("organizations:ListAccountsForParent") == 6
     assert "organizations:ListTagsForResource" not in aws.calls
@@ -493,9 +500,15 @@ def test_a_few_explicit_ids_are_looked_up_without_listing_the_organization(aws):
     targets = Targets(account_ids=("999999999999", "210000000005", MANAGEMENT, "210000000003", "210000000002", "210000000005"))
     result = organizations.list_accounts(aws.factory, targets, include_tags=False)
     assert result["accounts"] == [
-        account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", management_account=True, tags={}),
-        account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", management_account=False, tags={}),
-        account_result("210000000005", parent_id=WORKLOADS, ou_path="/Workloads/", management_account=False, tags={}),
+        account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", ou_ids=[ROOT], management_account=True, tags={}),
+        account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", ou_ids=[ROOT, WORKLOADS, PRODUCTION],
+                       management_account=False, tags={}),
+        account_result("210000000005", parent_id=WORKLOADS, ou_path="/Workloads/", ou_ids=[ROOT, WORKLOADS], management_account=False, tags={}),
+    ]
+    # The OUs above the looked-up accounts, and no other.
+    assert result["organizational_units"] == [
+        {"id": WORKLOADS, "name": "Workloads", "parent_id": ROOT, "ou_path": "/Workloads/"},
+        {"id": PRODUCTION, "name": "Production", "parent_id": WORKLOADS, "ou_path": "/Workloads/Production/"},
     ]
     assert result["skipped_accounts"] == [
         {"id": "210000000003", "name": "account-210000000003", "state": "SUSPENDED", "ou_path": "/Workloads/Production/",
@@ -558,8 +571,11 @@ def test_list_accounts_against_the_emulator(emulator_factory):
         expected = seeded[account["id"]]
         assert (account["name"], account["email"], account["ou_path"], account["parent_id"], account["management_account"]) == (
             expected["name"], expected["email"], expected["ou_path"], expected["parent_id"], False)
+        assert account["ou_ids"][0] == truth["root_id"] and account["ou_ids"][-1] == expected["parent_id"]
         assert account["tags"] == {"seed-index": str(truth["accounts"].index(expected))}
     assert result["accounts"][0]["management_account"] is True
+    assert result["organizational_units"] == sorted(({"id": ou["id"], "name": ou["name"], "parent_id": ou["parent_id"], "ou_path": ou["path"]}
+                                                     for ou in truth["organizational_units"]), key=lambda ou: ou["id"])
     assert [(entry["id"], entry["reason"], entry["ou_path"]) for entry in result["skipped_accounts"]] == [
         (account_id, "not_active", seeded[account_id]["ou_path"]) for account_id in sorted(set(seeded) - set(active))
     ]
