@@ -11,7 +11,6 @@ import pytest
 from moto.organizations.models import organizations_backends
 
 from conftest import OLDER_CORES
-from rootguard_emulator.evidence import writes
 from test_root_credentials import has_credentials
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -129,22 +128,33 @@ def test_hostile_names_stay_text_in_a_play_that_templates_the_host_variables_and
 
 
 @pytest.mark.parametrize("core", CORES)
-def test_hostile_names_stay_text_through_the_per_host_playbook(control, run_playbook, tmp_path, core):
+def test_hostile_names_stay_text_through_the_per_host_playbook(control, emulator, run_inventory, run_playbook, tmp_path, core):
     truth = control.seed(accounts=12, profile="full", features=FEATURES, trusted_access=True)
     markers = tmp_path / "markers"
     planted = poison(truth, markers)
-    inventory = tmp_path / "org.organization_accounts.yml"
-    inventory.write_text(json.dumps({"plugin": "rootguard.aws.organization_accounts", "all_accounts": True, **README_CONSTRUCTED}))
+    # A third account, with a hostile name too, moves out of the cached inventory's OU: the stale_inventory path.
+    backend = organizations_backends[truth["management_account_id"]]["aws"]
+    mover = next(account for account in truth["accounts"] if account["state"] == "ACTIVE" and account["ou_path"] == "/Security/")
+    backend.get_account_by_id(mover["id"]).name = hostile(markers / "mover")
+    name = "org.organization_accounts.yml"
+    cached = {"plugin": "rootguard.aws.organization_accounts", "all_accounts": True, "cache": True, "cache_plugin": "ansible.builtin.jsonfile",
+              "cache_connection": str(tmp_path / "cache"), **README_CONSTRUCTED}
+    assert run_inventory(cached, name=name, core=core)[0] == 0
+    backend.move_account(AccountId=mover["id"], SourceParentId=mover["parent_id"], DestinationParentId=truth["root_id"])
     reports = tmp_path / "reports"
-    chosen = [planted["account"], planted["under_ou"]]
+    chosen = [planted["account"], planted["under_ou"], mover["id"]]
+    control.clear_requests()
 
-    run = run_playbook(PER_HOST, inventory=str(inventory), core=core, extra_vars={
+    run = run_playbook(PER_HOST, inventory=str(tmp_path / name), core=core, extra_vars={
         "rootguard_confirm": True, "rootguard_report_dir": str(reports), "rootguard_hosts": ",".join(chosen)})
 
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert fired(markers) == []
-    assert not any(has_credentials(control.root_user(account_id)) for account_id in chosen)
-    assert "2 account(s): 2 changed" in run.stdout
+    assert not any(has_credentials(control.root_user(account_id)) for account_id in chosen[:2])
+    assert has_credentials(control.root_user(mover["id"]))
+    assert "3 account(s): 2 changed, 0 would change, 0 unchanged, 1 skipped, 0 failed." in " ".join(run.stdout.split())
     evidence = json.loads((reports / "accounts" / f"{planted['account']}.json").read_text())
     assert evidence["accounts"][0]["name"] == planted["texts"]["name"]
-    assert writes([entry for entry in control.requests()["entries"] if entry["account"] not in chosen and entry["principal"] == "root"]) == []
+    stale = json.loads((reports / "accounts" / f"{mover['id']}.json").read_text())["accounts"][0]
+    assert (stale["name"], stale["reason"]) == (hostile(markers / "mover"), "stale_inventory")
+    assert {entry["account"] for entry in control.requests()["entries"] if entry["write"]} == set(chosen[:2])

@@ -320,3 +320,40 @@ def test_a_per_host_playbook_audits_each_account_of_an_ou(control, run_inventory
     for account_id, result in audited.items():
         (entry,) = result["accounts"]
         assert (entry["id"], entry["status"], entry["found"]["compliant"]) == (account_id, "ok", False)
+
+
+def test_an_account_that_left_the_ou_since_the_cached_inventory_is_skipped_as_stale(control, emulator, run_inventory, run_playbook,
+                                                                                    tmp_path):
+    truth = control.seed(accounts=16, profile="full", features=FEATURES, trusted_access=True)
+    production = next(ou["id"] for ou in truth["organizational_units"] if ou["path"] == "/Workloads/Production/")
+    sandbox = next(ou["id"] for ou in truth["organizational_units"] if ou["path"] == "/Sandbox/")
+    cached = config(all_accounts=True, cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(tmp_path / "cache"),
+                    cache_timeout=3600)
+    assert run_inventory(cached, name="org.organization_accounts.yml")[0] == 0
+    in_production = sorted(account["id"] for account in truth["accounts"] if account["parent_id"] in ou_chain_below(truth, production))
+    moved = next(account for account in truth["accounts"] if account["parent_id"] == production)
+    move_account(emulator, moved, sandbox)
+    stayed = set(in_production) - {moved["id"]}
+    assert stayed
+    control.clear_requests()
+    reports = tmp_path / "reports"
+
+    run = run_playbook(PER_HOST, inventory=str(tmp_path / "org.organization_accounts.yml"), extra_vars={
+        "rootguard_confirm": True, "rootguard_report_dir": str(reports), "rootguard_hosts": id_group(production)})
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    # The moved account: untouched, not even a root session; the others of the OU hardened.
+    assert has_credentials(control.root_user(moved["id"]))
+    entries = control.requests()["entries"]
+    assert [entry for entry in entries if entry["account"] == moved["id"] and entry["principal"] == "root"] == []
+    assert {entry["account"] for entry in entries if entry["write"]} == stayed
+    assert not any(has_credentials(control.root_user(account_id)) for account_id in stayed)
+    evidence = json.loads((reports / "accounts" / f"{moved['id']}.json").read_text())
+    (entry,) = evidence["accounts"]
+    assert (entry["id"], entry["status"], entry["reason"], entry["inventory_parent_id"], entry["parent_id"]) == (
+        moved["id"], "skipped", "stale_inventory", production, sandbox)
+    assert "Refresh it (ansible-inventory --flush-cache" in entry["error_message"]
+    summary = " ".join(run.stdout.split())
+    assert f"{len(in_production)} account(s): {len(stayed)} changed, 0 would change, 0 unchanged, 1 skipped, 0 failed." in summary
+    assert f"1 skipped as stale_inventory (moved since the inventory was read: {moved['id']}); refresh the inventory cache" in summary
+
