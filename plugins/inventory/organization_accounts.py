@@ -62,7 +62,8 @@ author:
 """
 
 EXAMPLES = r"""
-# organization_accounts.yml: every active member account
+# organization_accounts.yml: every active member account; --limit ou_ab12_cdefgh34 then selects the accounts of the
+# OU ou-ab12-cdefgh34 and of the OUs below it
 plugin: rootguard.aws.organization_accounts
 all_accounts: true
 
