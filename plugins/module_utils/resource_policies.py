@@ -187,6 +187,10 @@ def _read_regular_file(path: str, option: str) -> bytes:
 def manifest_digests(directory: str, name: str) -> tuple:
     """(the manifest's path, the digests it lists for the file ``name``)."""
     path = os.path.join(directory, MANIFEST)
+    if not os.path.lexists(path):
+        raise InvalidInput(f"restore_from: there is no {MANIFEST} in {directory}, so nothing proves {os.path.join(directory, name)} is the "
+                           "backup this collection wrote; it was not restored. To restore a backup from elsewhere, give its SHA-256 in "
+                           "restore_sha256.")
     data = _read_regular_file(path, "restore_from")
     status = os.stat(path)
     if status.st_uid not in (os.geteuid(), 0) or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

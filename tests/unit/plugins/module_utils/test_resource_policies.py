@@ -993,7 +993,9 @@ def test_restore_from_refuses_a_file_the_manifest_does_not_list(tmp_path):
 def test_restore_from_without_a_manifest(tmp_path):
     lone = tmp_path / "lone.json"
     lone.write_text(LOCKED)
-    assert invalid(resource_policies.restore_document, str(lone)).startswith(f"restore_from: {tmp_path / 'MANIFEST.sha256'} cannot be read (")
+    assert invalid(resource_policies.restore_document, str(lone)) == (
+        f"restore_from: there is no MANIFEST.sha256 in {tmp_path}, so nothing proves {lone} is the backup this collection wrote; "
+        "it was not restored. To restore a backup from elsewhere, give its SHA-256 in restore_sha256.")
 
 
 def test_restore_sha256_verifies_a_backup_from_elsewhere(tmp_path):
