@@ -506,7 +506,8 @@ def test_write_backup_that_cannot_be_written_is_removed_and_classified(tmp_path,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(resource_policies.os, "fsync", disk_full)
-    with pytest.raises(errors.BackupFailed, match=r"could not be written or listed in MANIFEST\.sha256 \(No space left on device\); the policy was not changed\.$") as raised:
+    expected = r"could not be written or listed in MANIFEST\.sha256 \(No space left on device\); the policy was not changed\.$"
+    with pytest.raises(errors.BackupFailed, match=expected) as raised:
         resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "policy")
     assert raised.value.error_class == "backup_failed"
     assert listed(tmp_path) == []
