@@ -603,7 +603,7 @@ def collection_playbook(kind: Kind) -> str:
 
 def ansible_playbook_of(core: str) -> str:
     """ansible-playbook of ansible-core ``core`` from the side virtualenvs of make cores."""
-    path = pathlib.Path(os.path.realpath(REPO / ".venv")).parent / ".venv-cores" / f"ansible-core-{core}" / "bin" / "ansible-playbook"
+    path = REPO / ".venv-cores" / f"ansible-core-{core}" / "bin" / "ansible-playbook"
     if not path.exists():
         pytest.skip(f"run make cores first: {path} is missing")
     return str(path)
