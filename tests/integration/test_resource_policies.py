@@ -16,6 +16,8 @@ import os
 import pathlib
 import stat
 import subprocess
+import threading
+import time
 
 import boto3
 import pytest
@@ -788,3 +790,63 @@ def test_diff_of_a_deleted_policy_with_a_lone_surrogate_is_not_a_failure(control
     assert result["diff"] == {"before": {"policy": policy}, "after": {"policy": None}}
     assert read_policy(emulator.endpoint, BUCKET, account["id"], name) is None
     assert_backup(result, backups, account["id"], name, policy)
+
+
+# ---------------------------------------------------------------------------
+# An unlock racing a replacement of the policy
+
+
+def replace_after_the_first_read(control, endpoint: str, account_id: str, name: str, policy: str, replaced: list) -> None:
+    """Put ``policy`` in place as soon as the module has sent its next S3 request after its first
+    GetBucketPolicy (so the first read has been answered); that request is held by a slow fault."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        entries = [entry for entry in control.requests()["entries"]
+                   if entry["service"] == "s3" and entry["account"] == account_id and entry["principal"] == "root"]
+        reads = [index for index, entry in enumerate(entries) if entry["action"] == "GetBucketPolicy"]
+        if reads and len(entries) > reads[0] + 1:
+            write_policy(endpoint, BUCKET, account_id, name, policy)
+            replaced.append(entries[reads[0] + 1]["action"])
+            return
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("replacement_locks", [False, True], ids=["replaced-by-an-open-policy", "replaced-by-another-lock"])
+def test_an_unlock_racing_a_replacement_claims_and_backs_up_only_what_it_replaced(replacement_locks, control, emulator, run_playbook, tmp_path):
+    """Between the module's first read and its change, someone puts a new policy in place.  The
+    module's next request (the change itself, or the read just before it) is held 3 seconds by the
+    emulator, and the replacement lands meanwhile.  The module must decide on the new policy, and
+    never delete a policy it did not back up and report."""
+    truth = seeded(control)
+    account = truth["accounts"][BUCKET.locked[0]]
+    name = BUCKET.resource(account)["name"]
+    original = BUCKET.resource(account)["policy"]
+    replacement = (json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "NewLock", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                                                      "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]}]})
+                   if replacement_locks else json.dumps(replacement_policy(BUCKET, account["id"], name)))
+    for action_name, start_after in (("GetBucketPolicy", 1), ("DeleteBucketPolicy", 0)):
+        control.add_fault(kind="slow", service="s3", action=action_name, account=account["id"], delay_seconds=3, times=1,
+                          start_after=start_after)
+    backups = backups_dir(tmp_path)
+    control.clear_requests()
+    replaced: list = []
+    racer = threading.Thread(target=replace_after_the_first_read, args=(control, emulator.endpoint, account["id"], name, replacement, replaced))
+    racer.start()
+
+    run = run_playbook(BUCKET.playbook, extra_vars={"steps": [step("unlock", account["id"], {"bucket": name}, backup_dir=str(backups))]})
+    racer.join()
+    result = run.result("steps")["unlock"]
+
+    assert run.returncode == 0 and not result.get("failed"), run.stdout[-3000:]
+    assert result["previous_policy"] == replacement != original
+    assert result["message"].startswith("The policy changed after it was first read")
+    if replacement_locks:
+        assert result["changed"] is True and result["locked"] is True
+        assert_backup(result, backups, account["id"], name, replacement)
+        assert read_policy(emulator.endpoint, BUCKET, account["id"], name) is None
+    else:
+        assert result["changed"] is False and result["locked"] is False and result["backup_file"] is None
+        assert backup_files(backups) == []
+        assert read_policy(emulator.endpoint, BUCKET, account["id"], name) == replacement
+    assert replaced == ["GetBucketPolicy"]  # the module read the policy again before it changed anything
+    control.clear_faults()
