@@ -72,6 +72,14 @@ EXAMPLES = r"""
             Bool:
               aws:SecureTransport: "false"
     backup_dir: /srv/rootguard/backups
+
+- name: Put the old policy back from its backup, byte for byte (checked against MANIFEST.sha256 beside it)
+  rootguard.aws.root_bucket_policy:
+    account_id: "111122223333"
+    bucket: payments-archive
+    state: present
+    only_if_locked: false
+    restore_from: "{{ unlock.backup_file }}"
 """
 
 RETURN = r"""

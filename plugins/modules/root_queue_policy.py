@@ -67,6 +67,15 @@ EXAMPLES = r"""
     queue_url: https://sqs.eu-west-1.amazonaws.com/111122223333/orders
   check_mode: true
   diff: true
+
+- name: Put a backup brought from another controller back, verified by its SHA-256
+  rootguard.aws.root_queue_policy:
+    account_id: "111122223333"
+    queue_url: https://sqs.eu-west-1.amazonaws.com/111122223333/orders
+    state: present
+    only_if_locked: false
+    restore_from: /srv/rootguard/incoming/111122223333-orders-20261121T101500.123456Z.json
+    restore_sha256: 0f343b0931126a20f133d67c2b018a3b5e7b3a1bc5a0bc5f1e6d8c8e6f1a2b3c
 """
 
 RETURN = r"""
