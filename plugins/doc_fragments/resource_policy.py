@@ -22,10 +22,28 @@ options:
     default: absent
   policy:
     description:
-      - The policy to put in place of the current one, as a JSON string or a dictionary. Required with O(state=present).
-      - A JSON string is sent as given, byte for byte, so that a backup file put back restores the policy exactly
-        (for example V({{ lookup('ansible.builtin.file', backup_file\) }})); a dictionary is sent as compact JSON.
+      - The policy to put in place of the current one, as a JSON string or a dictionary. With O(state=present), one of
+        O(policy) and O(restore_from) is required.
+      - A JSON string is sent as given; a dictionary is sent as compact JSON with sorted keys. A JSON object with the same
+        key twice is refused (AWS would keep only one of them).
+      - To put a backup back, use O(restore_from), not a lookup of the file - before ansible-core 2.19, Ansible templating
+        sorts the keys and decodes the escapes of a JSON string it reads.
+      - AWS applies its own size limits (S3 20 KB, SQS 8,192 bytes); the module does not check the size itself.
     type: raw
+  restore_from:
+    description:
+      - With O(state=present), the path of a backup file this module wrote; the module reads its bytes itself and puts
+        exactly those bytes in place.
+      - The file is verified first, before any API call - its directory must pass the same checks as O(backup_dir), and its
+        SHA-256 must match its entry in C(MANIFEST.sha256) beside it. A file without an entry, or whose bytes differ,
+        is refused.
+      - The file is opened without following a symbolic link.
+    type: path
+  restore_sha256:
+    description:
+      - With O(restore_from), the SHA-256 (64 hexadecimal digits) the file must have, for a backup brought from
+        elsewhere - the file is then verified against this digest instead of a manifest, wherever it is.
+    type: str
   only_if_locked:
     description:
       - Act only when the current policy denies everyone (an unconditional C(Deny) for principal C(*) that covers the
@@ -36,7 +54,14 @@ options:
     description:
       - An existing directory where the current policy is written, byte for byte, before any change - a new file
         readable by its owner only (mode 0600), named C(<account id>-<bucket or queue name>-<UTC time>.json).
-      - The change is not made when the backup cannot be written; the task then fails with
+      - The directory must be owned by the user the module runs as (or root) and not writable by group or others
+        unless the sticky bit is set; otherwise the task fails before any API call (RV(error_class=invalid_input)),
+        because another user could swap a backup there.
+      - Each backup's SHA-256 is appended, in the format of C(sha256sum), to C(MANIFEST.sha256) in the directory (mode
+        0600, one line per backup, each line appended with one write and synced before the change), and returned in
+        RV(backup_sha256). C(sha256sum -c MANIFEST.sha256) in the directory checks every backup; O(restore_from)
+        checks the one it restores.
+      - The change is not made when the backup cannot be written or listed; the task then fails with
         RV(error_class=backup_failed). The old policy is also returned in RV(previous_policy).
     type: path
 attributes:

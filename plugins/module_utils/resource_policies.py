@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import hashlib
 import json
 import os
 import re
+import stat
 
 from . import organizations
 from .bulk import RootSession
 from .features import require_feature
 from .errors import BackupFailed, InvalidInput, NotFound, RootGuardError, is_code
 from .organizations import call
-from .validation import TASK_POLICY_PREFIX
+from .validation import TASK_POLICY_PREFIX, private_directory
 
 BUCKET_POLICY = TASK_POLICY_PREFIX + "S3UnlockBucketPolicy"
 QUEUE_POLICY = TASK_POLICY_PREFIX + "SQSUnlockQueuePolicy"
@@ -27,8 +29,14 @@ QUEUE_POLICY = TASK_POLICY_PREFIX + "SQSUnlockQueuePolicy"
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 IP_ADDRESS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
-QUEUE_URL = re.compile(r"https?://[^/\s]+/([0-9]{12})/([A-Za-z0-9_.-]{1,80})")
-MAX_POLICY_BYTES = 20 * 1024
+QUEUE_URL = re.compile(r"https?://([^/\s]+)/([0-9]{12})/([A-Za-z0-9_.-]{1,80})")
+# The hosts of SQS queue URLs that name the queue's Region: sqs.<region>.amazonaws.com[.cn]
+# and the legacy <region>.queue.amazonaws.com[.cn]; the legacy queue.amazonaws.com is us-east-1.
+QUEUE_HOST_REGION = re.compile(r"(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?")
+LEGACY_QUEUE_HOST = re.compile(r"queue\.amazonaws\.com(?:\.cn)?")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+# Beside the backups, one line per backup in the format of sha256sum: "<hex digest>  <file name>".
+MANIFEST = "MANIFEST.sha256"
 
 ARGUMENT_SPEC = {
     "account_id": {"type": "str", "required": True},
@@ -36,6 +44,8 @@ ARGUMENT_SPEC = {
     "policy": {"type": "raw"},
     "only_if_locked": {"type": "bool", "default": True},
     "backup_dir": {"type": "path"},
+    "restore_from": {"type": "path"},
+    "restore_sha256": {"type": "str"},
 }
 
 
@@ -65,29 +75,66 @@ def queue_name(value, option: str = "queue_name") -> str:
 def queue_url(value, account_id: str, option: str = "queue_url") -> str:
     text = str(value)
     match = QUEUE_URL.fullmatch(text)
-    if not match or not _is_queue_name(match.group(2)):
+    if not match or not _is_queue_name(match.group(3)):
         raise InvalidInput(f"{option}: {text!r} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account id>/<queue name>).")
-    if match.group(1) != account_id:
-        raise InvalidInput(f"{option}: the queue belongs to account {match.group(1)}, not to account_id {account_id}.")
+    if match.group(2) != account_id:
+        raise InvalidInput(f"{option}: the queue belongs to account {match.group(2)}, not to account_id {account_id}.")
     return text
+
+
+def queue_url_region(url: str) -> str | None:
+    """The Region an SQS queue URL names, or None for a URL of another endpoint (such as a local emulator's)."""
+    host = QUEUE_URL.fullmatch(url).group(1).split(":")[0].lower()
+    if LEGACY_QUEUE_HOST.fullmatch(host):
+        return "us-east-1"
+    match = QUEUE_HOST_REGION.fullmatch(host)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def queue_region(url: str | None, region: str | None, explicit_region: str | None) -> str | None:
+    """The queue's Region: the one its URL names, else ``region``.  An explicit ``region`` option
+    that contradicts the URL is an error rather than a guess."""
+    named = queue_url_region(url) if url is not None else None
+    if named is None:
+        return region
+    if explicit_region and explicit_region != named:
+        raise InvalidInput(f"queue_url: the URL names Region {named}, but region is {explicit_region}; "
+                           "leave region out, or give the URL of the queue in that Region.")
+    return named
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def _object_without_duplicates(pairs: list) -> dict:
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise DuplicateKey(key)
+        document[key] = value
+    return document
 
 
 def policy_document(value, option: str = "policy") -> str:
     """The JSON text to send: a JSON string as given, byte for byte (so that a backup
-    put back restores the policy exactly), a dict as compact JSON with sorted keys."""
+    put back restores the policy exactly), a dict as compact JSON with sorted keys.
+    There is no size check here: AWS applies its own limits (it is AWS that says
+    how it counts them), so a policy AWS once accepted can always be put back."""
     if isinstance(value, dict):
         document = value
         text = json.dumps(document, separators=(",", ":"), sort_keys=True)
     else:
         text = str(value) if value is not None else ""
         try:
-            document = json.loads(text)
+            document = json.loads(text, object_pairs_hook=_object_without_duplicates)
+        except DuplicateKey as duplicate:
+            raise InvalidInput(f"{option}: the key {duplicate.args[0]!r} appears twice in one JSON object; only one of the two would "
+                               "count. Remove the duplicate.") from None
         except ValueError as error:
             raise InvalidInput(f"{option}: not valid JSON ({error}).") from None
     if not isinstance(document, dict) or not document.get("Statement"):
         raise InvalidInput(f"{option}: a policy is a JSON object with a Statement.")
-    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
-        raise InvalidInput(f"{option}: the policy is larger than {MAX_POLICY_BYTES} bytes.")
     return text
 
 
@@ -99,6 +146,7 @@ def backup_directory(value, option: str = "backup_dir") -> str | None:
     path = os.path.abspath(os.path.expanduser(str(value)))
     if not os.path.isdir(path):
         raise InvalidInput(f"{option}: {path} is not an existing directory.")
+    private_directory(path, option)
     if not os.access(path, os.W_OK | os.X_OK):
         raise InvalidInput(f"{option}: {path} is not writable.")
     return path
@@ -106,10 +154,84 @@ def backup_directory(value, option: str = "backup_dir") -> str | None:
 
 def desired_and_backup(params: dict) -> tuple:
     """(the policy to put, or None to delete; the checked backup directory)."""
-    if params["state"] == "absent" and params.get("policy") is not None:
-        raise InvalidInput("policy: only used with state: present; state: absent deletes the policy.")
-    desired = policy_document(params["policy"]) if params["state"] == "present" else None
+    for option in ("policy", "restore_from"):
+        if params["state"] == "absent" and params.get(option) is not None:
+            raise InvalidInput(f"{option}: only used with state: present; state: absent deletes the policy.")
+    if params.get("restore_sha256") is not None and params.get("restore_from") is None:
+        raise InvalidInput("restore_sha256: only used with restore_from.")
+    if params["state"] == "absent":
+        desired = None
+    elif params.get("restore_from") is not None:
+        desired = restore_document(params["restore_from"], params.get("restore_sha256"))
+    else:
+        desired = policy_document(params.get("policy"))
     return desired, backup_directory(params.get("backup_dir"))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_regular_file(path: str, option: str) -> bytes:
+    """The bytes of a regular file, not through a symlink planted in its place."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as error:
+        raise InvalidInput(f"{option}: {path} cannot be read ({error.strerror}).") from None
+    with os.fdopen(descriptor, "rb") as opened:
+        if not stat.S_ISREG(os.fstat(opened.fileno()).st_mode):
+            raise InvalidInput(f"{option}: {path} is not a regular file.")
+        return opened.read()
+
+
+def manifest_digests(directory: str, name: str) -> tuple:
+    """(the manifest's path, the digests it lists for the file ``name``)."""
+    path = os.path.join(directory, MANIFEST)
+    if not os.path.lexists(path):
+        raise InvalidInput(f"restore_from: there is no {MANIFEST} in {directory}, so nothing proves {os.path.join(directory, name)} is the "
+                           "backup this collection wrote; it was not restored. To restore a backup from elsewhere, give its SHA-256 in "
+                           "restore_sha256.")
+    data = _read_regular_file(path, "restore_from")
+    status = os.stat(path)
+    if status.st_uid not in (os.geteuid(), 0) or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise InvalidInput(f"restore_from: {path} is owned by another user or writable by other users, so its checksums prove nothing.")
+    digests = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        digest, separator, listed = line.partition("  ")
+        if separator and listed == name:
+            digests.append(digest)
+    return path, digests
+
+
+def restore_document(value, expected_sha256=None) -> str:
+    """The policy text of a backup file, byte for byte, once its SHA-256 is proved: by the entry the
+    module wrote for it in the manifest beside it (in a directory only this user can change), or
+    by ``expected_sha256`` given by the user (a backup brought from elsewhere)."""
+    path = os.path.abspath(os.path.expanduser(str(value)))
+    if expected_sha256 is not None:
+        expected_sha256 = str(expected_sha256).strip().lower()
+        if not SHA256.fullmatch(expected_sha256):
+            raise InvalidInput("restore_sha256: not a SHA-256 digest (64 hexadecimal digits).")
+    else:
+        private_directory(os.path.dirname(path), "restore_from")
+    data = _read_regular_file(path, "restore_from")
+    found = sha256_hex(data)
+    if expected_sha256 is not None:
+        if found != expected_sha256:
+            raise InvalidInput(f"restore_sha256: {path} has SHA-256 {found}, not {expected_sha256}; it was not restored.")
+    else:
+        manifest, digests = manifest_digests(os.path.dirname(path), os.path.basename(path))
+        if not digests:
+            raise InvalidInput(f"restore_from: {path} has no entry in {manifest}, so nothing proves it is the backup this collection wrote; "
+                               "it was not restored. To restore a backup from elsewhere, give its SHA-256 in restore_sha256.")
+        if set(digests) != {found}:
+            raise InvalidInput(f"restore_from: {path} has SHA-256 {found}, but {manifest} lists {', '.join(sorted(set(digests)))}: "
+                               "the file was changed after the backup was written; it was not restored.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"restore_from: {path} is not UTF-8 text, so it is not a policy.") from None
+    return policy_document(text, "restore_from")
 
 
 # ---------------------------------------------------------------------------
@@ -175,23 +297,43 @@ def same_policy(current: str | None, desired: str | None) -> bool:
 
 
 def write_backup(directory: str, account_id: str, resource: str, policy: str) -> str:
-    """Write ``policy`` byte for byte to a new file readable by its owner only; returns the path."""
+    """Write ``policy`` byte for byte to a new file readable by its owner only, and append its
+    SHA-256 (sha256_hex of the same bytes) to the manifest beside it; returns the path."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     safe_resource = re.sub(r"[^A-Za-z0-9_.-]", "_", resource)
     path = os.path.join(directory, f"{account_id}-{safe_resource}-{stamp}.json")
+    data = policy.encode("utf-8")
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as error:
         raise BackupFailed(f"backup_dir: the backup file {path} could not be created ({error.strerror}); the policy was not changed.") from None
     try:
         with os.fdopen(descriptor, "wb") as backup:
-            backup.write(policy.encode("utf-8"))
+            backup.write(data)
             backup.flush()
             os.fsync(backup.fileno())
+        _append_to_manifest(directory, f"{sha256_hex(data)}  {os.path.basename(path)}\n")
     except OSError as error:
         os.unlink(path)
-        raise BackupFailed(f"backup_dir: the backup file {path} could not be written ({error.strerror}); the policy was not changed.") from None
+        raise BackupFailed(f"backup_dir: the backup file {path} could not be written or listed in {MANIFEST} ({error.strerror}); "
+                           "the policy was not changed.") from None
     return path
+
+
+def _append_to_manifest(directory: str, line: str) -> None:
+    """One write of one short line with O_APPEND, so that two runs appending at once do not mix
+    their lines; synced, with the directory, before the policy changes."""
+    descriptor = os.open(os.path.join(directory, MANIFEST), os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.write(descriptor, line.encode("utf-8"))
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    directory_descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(directory_descriptor)
+    finally:
+        os.close(directory_descriptor)
 
 
 # ---------------------------------------------------------------------------
@@ -279,32 +421,45 @@ def check_target_account(factory, account_id: str) -> None:
     )
 
 
+def _decide(current: str | None, desired: str | None, only_if_locked: bool, locked: bool) -> tuple:
+    """(whether the change is due, why not when it is not)."""
+    due = current is not None if desired is None else not same_policy(current, desired)
+    if due and only_if_locked and not locked:
+        return False, ("The current policy does not deny everyone, so it was left as it is (only_if_locked is true)."
+                       if current is not None else
+                       "There is no policy, so none was put in place (only_if_locked is true; set it to false to put one).")
+    return due, None
+
+
 def unlock(resource, desired: str | None, only_if_locked: bool, backup_dir: str | None, check_mode: bool) -> dict:
     """Delete (``desired`` None) or replace the resource's policy.
 
-    With ``only_if_locked``, acts only when the current policy denies everyone.  The old
-    policy is written to ``backup_dir`` before the change; a failed backup stops the change."""
+    With ``only_if_locked``, acts only when the current policy denies everyone.  Before a
+    change the policy is read again, and that later read is what is decided on, backed up
+    and reported: AWS has no conditional write for these policies, so the change replaces
+    whatever is there when it lands; the re-read narrows that window to the time it takes
+    to write the backup.  A failed backup stops the change."""
     resource.locate()
     current = resource.read()
     locked = denies_everyone(current, resource.managed_actions, resource.arn)
-    if desired is None:
-        due = current is not None
-    else:
-        due = not same_policy(current, desired)
-    message = None
-    if due and only_if_locked and not locked:
-        due = False
-        message = ("The current policy does not deny everyone, so it was left as it is (only_if_locked is true)."
-                   if current is not None else
-                   "There is no policy, so none was put in place (only_if_locked is true; set it to false to put one).")
-    backup_path = None
+    due, message = _decide(current, desired, only_if_locked, locked)
+    backup_path = backup_sha256 = None
     if due and not check_mode:
-        if backup_dir is not None and current is not None:
-            backup_path = write_backup(backup_dir, resource.session.account_id, resource.resource, current)
-        if desired is None:
-            resource.delete()
-        else:
-            resource.put(desired)
+        latest = resource.read()
+        if latest != current:
+            current = latest
+            locked = denies_everyone(current, resource.managed_actions, resource.arn)
+            due, message = _decide(current, desired, only_if_locked, locked)
+            message = ("The policy changed after it was first read; this run decided on the policy read just before the change"
+                       + (f". {message}" if message else "."))
+        if due:
+            if backup_dir is not None and current is not None:
+                backup_path = write_backup(backup_dir, resource.session.account_id, resource.resource, current)
+                backup_sha256 = sha256_hex(current.encode("utf-8"))
+            if desired is None:
+                resource.delete()
+            else:
+                resource.put(desired)
     return {
         "changed": due,
         "account_id": resource.session.account_id,
@@ -312,18 +467,24 @@ def unlock(resource, desired: str | None, only_if_locked: bool, backup_dir: str 
         "previous_policy": current,
         "policy": desired if due else current,
         "backup_file": backup_path,
+        "backup_sha256": backup_sha256,
         "message": message,
         "diff": {"before": {"policy": _parsed(current)}, "after": {"policy": _parsed(desired if due else current)}},
     }
 
 
 def _parsed(policy: str | None):
+    """The policy as a document for --diff; as its text when it is not JSON, or when it holds a
+    character that has no UTF-8 form (a lone surrogate written as an escape, which AWS accepts),
+    which Ansible would refuse as the task's result after the change was made."""
     if policy is None:
         return None
     try:
-        return json.loads(policy)
-    except ValueError:
+        document = json.loads(policy)
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
         return policy
+    return document
 
 
 def unlock_bucket(factory, account_id: str, bucket: str, desired, only_if_locked: bool, backup_dir, check_mode: bool) -> dict:
@@ -334,13 +495,16 @@ def unlock_bucket(factory, account_id: str, bucket: str, desired, only_if_locked
     return result
 
 
-def unlock_queue(factory, account_id: str, url, name, desired, only_if_locked: bool, backup_dir, check_mode: bool) -> dict:
+def unlock_queue(factory, account_id: str, url, name, desired, only_if_locked: bool, backup_dir, check_mode: bool,
+                 region: str | None = None) -> dict:
+    """``region``: the queue's Region (see queue_region); the connection's Region when None."""
+    region = region or factory.region
     check_target_account(factory, account_id)
     session = RootSession(factory, account_id, QUEUE_POLICY)
     resource_holder = {}
 
     def work(current_session):
-        resource_holder["queue"] = QueuePolicy(current_session, url, name, factory.region)
+        resource_holder["queue"] = QueuePolicy(current_session, url, name, region)
         return unlock(resource_holder["queue"], desired, only_if_locked, backup_dir, check_mode)
 
     result = session.run(work)

@@ -37,6 +37,11 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 notes:
   - The bucket's Region is the one C(ListBuckets) reports; when AWS does not report it, the module's O(region) is used.
+  - S3 has no conditional C(PutBucketPolicy) or C(DeleteBucketPolicy) - the change replaces whatever policy is in place
+    when it lands. The module reads the policy again just before the change and decides, backs up and reports from that
+    read, but a policy someone else puts in the moment between that read and the change is replaced without a backup.
+  - AWS limits a bucket policy to 20 KB; the module does not check the size itself (AWS does not document how it
+    counts, for example whitespace), so that a policy AWS accepted once can always be put back from its backup.
 seealso:
   - module: rootguard.aws.root_queue_policy
 """
@@ -67,6 +72,14 @@ EXAMPLES = r"""
             Bool:
               aws:SecureTransport: "false"
     backup_dir: /srv/rootguard/backups
+
+- name: Put the old policy back from its backup, byte for byte (checked against MANIFEST.sha256 beside it)
+  rootguard.aws.root_bucket_policy:
+    account_id: "111122223333"
+    bucket: payments-archive
+    state: present
+    only_if_locked: false
+    restore_from: "{{ unlock.backup_file }}"
 """
 
 RETURN = r"""
@@ -97,8 +110,15 @@ backup_file:
   returned: success
   type: str
   sample: /srv/backups/111122223333-payments-archive-20261121T101500.123456Z.json
+backup_sha256:
+  description: The SHA-256 of RV(backup_file), as also appended to C(MANIFEST.sha256) beside it; null when no backup was written.
+  returned: success
+  type: str
+  sample: 0f343b0931126a20f133d67c2b018a3b5e7b3a1bc5a0bc5f1e6d8c8e6f1a2b3c
 message:
-  description: Why nothing was changed, when a policy was left as it is.
+  description:
+    - Why nothing was changed, when a policy was left as it is; and a note when the policy changed between the first read
+      and the read just before the change (what was decided on, backed up and reported is the later read).
   returned: success
   type: str
 error_class:
@@ -124,7 +144,8 @@ def main():
             resource_policies.ARGUMENT_SPEC,
             bucket={"type": "str", "required": True},
         ),
-        required_if=[("state", "present", ("policy",))],
+        mutually_exclusive=[("policy", "restore_from")],
+        required_if=[("state", "present", ("policy", "restore_from"), True)],
         supports_check_mode=True,
     )
     with failures(module):

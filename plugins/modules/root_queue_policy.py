@@ -25,6 +25,10 @@ options:
   queue_url:
     description:
       - The queue's URL; its account must be O(account_id). Exactly one of O(queue_url) and O(queue_name) is required.
+      - The queue's Region is the one the URL names (C(https://sqs.<region>.amazonaws.com/...), or the legacy
+        C(https://<region>.queue.amazonaws.com/...); C(https://queue.amazonaws.com/...) is C(us-east-1)), whatever
+        the connection's Region (C(AWS_REGION), C(AWS_DEFAULT_REGION), a profile). An O(region) given to the task that
+        names another Region is an error. A URL of another endpoint (a local emulator's) names no Region; O(region) is used.
     type: str
   queue_name:
     description:
@@ -40,6 +44,11 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 notes:
   - SQS may take up to 60 seconds to apply a policy change everywhere.
+  - SQS has no conditional C(SetQueueAttributes) - the change replaces whatever policy is in place when it lands. The
+    module reads the policy again just before the change and decides, backs up and reports from that read, but a
+    policy someone else puts in the moment between that read and the change is replaced without a backup.
+  - AWS limits a queue policy's size (8,192 bytes in SQS's quotas); the module does not check the size itself, so that a
+    policy AWS accepted once can always be put back from its backup.
 seealso:
   - module: rootguard.aws.root_bucket_policy
 """
@@ -58,6 +67,15 @@ EXAMPLES = r"""
     queue_url: https://sqs.eu-west-1.amazonaws.com/111122223333/orders
   check_mode: true
   diff: true
+
+- name: Put a backup brought from another controller back, verified by its SHA-256
+  rootguard.aws.root_queue_policy:
+    account_id: "111122223333"
+    queue_url: https://sqs.eu-west-1.amazonaws.com/111122223333/orders
+    state: present
+    only_if_locked: false
+    restore_from: /srv/rootguard/incoming/111122223333-orders-20261121T101500.123456Z.json
+    restore_sha256: 0f343b0931126a20f133d67c2b018a3b5e7b3a1bc5a0bc5f1e6d8c8e6f1a2b3c
 """
 
 RETURN = r"""
@@ -88,8 +106,15 @@ backup_file:
   returned: success
   type: str
   sample: /srv/backups/111122223333-orders-20261121T101500.123456Z.json
+backup_sha256:
+  description: The SHA-256 of RV(backup_file), as also appended to C(MANIFEST.sha256) beside it; null when no backup was written.
+  returned: success
+  type: str
+  sample: 0f343b0931126a20f133d67c2b018a3b5e7b3a1bc5a0bc5f1e6d8c8e6f1a2b3c
 message:
-  description: Why nothing was changed, when a policy was left as it is.
+  description:
+    - Why nothing was changed, when a policy was left as it is; and a note when the policy changed between the first read
+      and the read just before the change (what was decided on, backed up and reported is the later read).
   returned: success
   type: str
 error_class:
@@ -104,9 +129,16 @@ aws_error_code:
   type: str
 """
 
+import os
+
 from ansible_collections.rootguard.aws.plugins.module_utils import resource_policies, validation
 from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
 from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
+
+
+def explicit_region(region):
+    """The region option when the task gave it; None when it is the AWS_REGION or AWS_DEFAULT_REGION fallback."""
+    return None if region in (os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION")) else region
 
 
 def main():
@@ -116,9 +148,9 @@ def main():
             queue_url={"type": "str"},
             queue_name={"type": "str"},
         ),
-        mutually_exclusive=[("queue_url", "queue_name")],
+        mutually_exclusive=[("queue_url", "queue_name"), ("policy", "restore_from")],
         required_one_of=[("queue_url", "queue_name")],
-        required_if=[("state", "present", ("policy",))],
+        required_if=[("state", "present", ("policy", "restore_from"), True)],
         supports_check_mode=True,
     )
     with failures(module):
@@ -126,9 +158,10 @@ def main():
         url = module.params["queue_url"]
         url = resource_policies.queue_url(url, account_id) if url is not None else None
         name = resource_policies.queue_name(module.params["queue_name"]) if url is None else None
+        region = resource_policies.queue_region(url, None, explicit_region(module.params["region"]))
         desired, backup_dir = resource_policies.desired_and_backup(module.params)
         result = resource_policies.unlock_queue(ClientFactory.from_module(module), account_id, url, name, desired,
-                                                module.params["only_if_locked"], backup_dir, module.check_mode)
+                                                module.params["only_if_locked"], backup_dir, module.check_mode, region)
     exit_with(module, result)
 
 

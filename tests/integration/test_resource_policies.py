@@ -10,16 +10,23 @@ policy that denies everyone still lets in."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import os
 import pathlib
 import stat
+import subprocess
+import threading
+import time
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import ansible_environment
 from rootguard_emulator.evidence import REGION, action, count, module_runs, queue_url, read_bucket_policy, read_queue_policy, root_client, writes
 
+MANIFEST = "MANIFEST.sha256"
 MANAGEMENT = "123456789012"
 OUTSIDER = "999999999999"
 FEATURES = ["RootCredentialsManagement", "RootSessions"]
@@ -125,12 +132,24 @@ def backups_dir(tmp_path: pathlib.Path, name: str = "backups") -> pathlib.Path:
     return path
 
 
+def backup_files(directory: pathlib.Path) -> list:
+    """The backups in a directory, its manifest left out."""
+    return sorted(path for path in directory.iterdir() if path.name != MANIFEST)
+
+
+def manifest(directory: pathlib.Path) -> dict:
+    """{file name: SHA-256} as MANIFEST.sha256 lists them."""
+    lines = (directory / MANIFEST).read_text().splitlines()
+    return {name: digest for digest, name in (line.split("  ", 1) for line in lines)}
+
+
 def assert_backup(result: dict, directory: pathlib.Path, account_id: str, name: str, policy: str) -> pathlib.Path:
     path = pathlib.Path(result["backup_file"])
     assert path.parent == directory
     assert account_id in path.name and name in path.name, path.name
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_bytes() == policy.encode("utf-8")
+    assert result["backup_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == manifest(directory)[path.name]
     return path
 
 
@@ -165,7 +184,7 @@ def test_check_mode_reads_and_writes_nothing(kind, control, emulator, run_playbo
     assert result["policy"] is None
     assert result["backup_file"] is None
     assert result["diff"] == {"before": {"policy": json.loads(resource["policy"])}, "after": {"policy": None}}
-    assert not list(backups.iterdir())
+    assert not backup_files(backups)
     log = control.requests()
     assert log["writes"] == 0, writes(log["entries"])
     assert_root_session_run(kind, log["entries"], account["id"])
@@ -200,7 +219,7 @@ def test_unlock_keeps_a_backup_and_a_second_run_changes_nothing(kind, control, e
     assert again["previous_policy"] is None and again["policy"] is None and again["locked"] is False
     assert again["backup_file"] is None
     assert "diff" not in again
-    assert list(backups.iterdir()) == [backup]
+    assert backup_files(backups) == [backup]
     if kind is QUEUE:
         assert unlock["queue_url"] == again["queue_url"] == queue_url(emulator.endpoint, account["id"], resource["name"])
     else:
@@ -304,7 +323,7 @@ def test_state_present_puts_a_policy_given_as_a_dict_or_a_json_string(kind, cont
         assert json.loads(unchanged["previous_policy"]) == json.loads(unchanged["policy"]) == policy
         assert unchanged["backup_file"] is None
         assert json.loads(read_policy(emulator.endpoint, kind, account["id"], resource["name"])) == policy
-    assert len(list(backups.iterdir())) == 2
+    assert len(backup_files(backups)) == 2
     assert [writes(entries) for entries in runs] == [[kind.put_action], [], [kind.put_action], []]
     for entries, account in zip(runs, [accounts[0], accounts[0], accounts[1], accounts[1]]):
         assert_root_session_run(kind, entries, account["id"])
@@ -341,7 +360,7 @@ def test_faults_on_the_change_after_the_backup(kind, control, emulator, run_play
     assert result["error_class"] == "access_denied"
     assert result["aws_error_code"] == "AccessDenied"
     resource = resources[refused["id"]]
-    files = list(backups[refused["id"]].iterdir())
+    files = backup_files(backups[refused["id"]])
     assert len(files) == 1
     assert refused["id"] in files[0].name and resource["name"] in files[0].name
     assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
@@ -351,7 +370,7 @@ def test_faults_on_the_change_after_the_backup(kind, control, emulator, run_play
     result = results["transient"]
     assert result["changed"] is True, result
     assert_backup(result, backups[transient["id"]], transient["id"], resources[transient["id"]]["name"], resources[transient["id"]]["policy"])
-    assert len(list(backups[transient["id"]].iterdir())) == 1
+    assert len(backup_files(backups[transient["id"]])) == 1
     assert [action(entry) for entry in second if entry["write"]] == [kind.delete_action] * 3
     assert [entry["rejected"] for entry in second if entry["write"]][-1] is None
     assert count(second, "sts:AssumeRoot") == 1
@@ -440,7 +459,7 @@ def test_bad_input_is_refused_before_any_api_call(kind, control, emulator, run_p
     expected = {
         "bad_target": bad_target[0] + ":",
         "not_json": "policy:",
-        "no_policy": "state is present but all of the following are missing: policy",
+        "no_policy": "state is present but any of the following are missing: policy, restore_from",
         "policy_when_absent": "policy:",
         "no_backup_dir": "backup_dir:",
         "short_account_id": "account_id:",
@@ -554,3 +573,280 @@ def test_state_present_on_a_bucket_without_a_policy_says_why_nothing_changed(con
     else:
         assert current is None
         assert result["message"], result
+
+
+# ---------------------------------------------------------------------------
+# Backups that cannot be swapped, restore byte for byte, the queue's Region from its URL
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+MODULE_OPTIONS = ("account_id", "bucket", "queue_url", "queue_name", "region", "state", "policy", "restore_from", "restore_sha256",
+                  "only_if_locked", "backup_dir")
+
+
+def step_playbook(tmp_path: pathlib.Path, kind: Kind) -> str:
+    """A playbook like playbooks/resource_policy_*.yml that also passes restore_from, restore_sha256 and region."""
+    options = {option: f"{{{{ item.{option} | default(omit) }}}}" for option in MODULE_OPTIONS
+               if option != ("queue_url" if kind is BUCKET else "bucket") and option != ("queue_name" if kind is BUCKET else "bucket")}
+    play = [{"name": "Steps", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Run the module", f"rootguard.aws.root_{kind.name}_policy": options, "diff": "{{ item.diff | default(ansible_diff_mode) }}",
+         "loop": "{{ steps }}", "loop_control": {"label": "{{ item.name }}"}, "register": "runs", "ignore_errors": True},
+        {"name": "Save the results", "ansible.builtin.copy": {
+            "content": "{{ dict(runs.results | map(attribute='item.name') | zip(runs.results)) | to_nice_json }}",
+            "dest": "{{ results_dir }}/steps.json", "mode": "0600"}, "check_mode": False},
+    ]}]
+    path = tmp_path / f"steps_{kind.name}.yml"
+    path.write_text(json.dumps(play))
+    return str(path)
+
+
+def collection_playbook(kind: Kind) -> str:
+    return str(REPO / "playbooks" / f"unlock_{kind.name}_policy.yml")
+
+
+def ansible_playbook_of(core: str) -> str:
+    """ansible-playbook of ansible-core ``core`` from the side virtualenvs of make cores."""
+    path = REPO / ".venv-cores" / f"ansible-core-{core}" / "bin" / "ansible-playbook"
+    if not path.exists():
+        pytest.skip(f"run make cores first: {path} is missing")
+    return str(path)
+
+
+def run_on_core(core: str, emulator, tmp_path, playbook: str, extra_vars: dict) -> subprocess.CompletedProcess:
+    command = [ansible_playbook_of(core), playbook, "-e", json.dumps(extra_vars)]
+    return subprocess.run(command, env=ansible_environment(emulator, tmp_path), capture_output=True, text=True, timeout=600, check=False)
+
+
+def tricky_lock(name: str) -> str:
+    """A policy that locks everyone out, written as no serializer would: keys out of order, escapes, and
+    whitespace that takes it over 20,480 bytes (AWS accepted it, so its backup must restore)."""
+    return ('{\n  "Statement": [ {"Sid": "D\\u00e9ny\\/all", "Principal": "*", "Effect": "Deny", "Action": "s3:*",\n'
+            f'      "Resource": ["arn:aws:s3:::{name}", "arn:aws:s3:::{name}/*"]}} ],\n'
+            '  "Version": "2012-10-17"' + " " * 21000 + "\n}\n")
+
+
+@pytest.mark.parametrize("core", ["2.17", "2.18", "current"])
+def test_restore_from_puts_a_backup_back_byte_for_byte_on_every_core(core, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    account = truth["accounts"][BUCKET.locked[0]]
+    name = BUCKET.resource(account)["name"]
+    policy = tricky_lock(name)
+    assert len(policy.encode()) > 20480
+    write_policy(emulator.endpoint, BUCKET, account["id"], name, policy)
+    backups = backups_dir(tmp_path)
+    unlock = run_playbook(step_playbook(tmp_path, BUCKET), extra_vars={"steps": [
+        step("unlock", account["id"], {"bucket": name}, backup_dir=str(backups))]}).result("steps")["unlock"]
+    assert unlock["changed"] is True, unlock
+    backup = assert_backup(unlock, backups, account["id"], name, policy)
+    assert read_policy(emulator.endpoint, BUCKET, account["id"], name) is None
+    control.clear_requests()
+
+    variables = {"rootguard_account_id": account["id"], "rootguard_bucket": name, "rootguard_backup_dir": str(backups),
+                 "rootguard_restore_from": str(backup)}
+    if core == "current":
+        restore = run_playbook(collection_playbook(BUCKET), extra_vars=variables)
+    else:
+        restore = run_on_core(core, emulator, tmp_path, collection_playbook(BUCKET), variables)
+
+    assert restore.returncode == 0, restore.stdout[-3000:] + restore.stderr[-3000:]
+    assert read_policy(emulator.endpoint, BUCKET, account["id"], name).encode("utf-8") == backup.read_bytes() == policy.encode("utf-8")
+    assert writes(control.requests()["entries"]) == [BUCKET.put_action]
+
+
+def swap(backup: pathlib.Path, kind: Kind, account_id: str, name: str) -> None:
+    """What another user who could write the directory would do: make the bucket or queue public."""
+    resource = f"arn:aws:s3:::{name}/*" if kind is BUCKET else f"arn:aws:sqs:{REGION}:{account_id}:{name}"
+    backup.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject" if kind is BUCKET else "sqs:*", "Resource": resource}]}))
+
+
+@KINDS
+def test_a_swapped_or_unlisted_backup_is_refused_before_any_api_call(kind, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    account = truth["accounts"][kind.locked[0]]
+    resource = kind.resource(account)
+    backups = backups_dir(tmp_path)
+    target = kind.target(emulator.endpoint, account["id"], resource["name"])
+    playbook = step_playbook(tmp_path, kind)
+    unlock = run_playbook(playbook, extra_vars={"steps": [step("unlock", account["id"], target, backup_dir=str(backups))]})
+    backup = assert_backup(unlock.result("steps")["unlock"], backups, account["id"], resource["name"], resource["policy"])
+    genuine = backup.read_bytes()
+    swap(backup, kind, account["id"], resource["name"])
+    unlisted = backups / f"{account['id']}-{resource['name']}-planted.json"
+    unlisted.write_bytes(genuine)
+    elsewhere = tmp_path / "copied-from-another-controller.json"
+    elsewhere.write_bytes(genuine)
+    genuine_sha256 = hashlib.sha256(genuine).hexdigest()
+    control.clear_requests()
+
+    run = run_playbook(playbook, extra_vars={"steps": [
+        step(name, account["id"], target, state="present", only_if_locked=False, **options) for name, options in (
+            ("swapped", {"restore_from": str(backup)}),
+            ("unlisted", {"restore_from": str(unlisted)}),
+            ("elsewhere_no_digest", {"restore_from": str(elsewhere)}),
+            ("swapped_with_the_genuine_digest", {"restore_from": str(backup), "restore_sha256": genuine_sha256}),
+        )]})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert all(result["failed"] is True and result["error_class"] == "invalid_input" for result in results.values()), results
+    assert results["swapped"]["msg"] == (
+        f"restore_from: {backup} has SHA-256 {hashlib.sha256(backup.read_bytes()).hexdigest()}, but {backups / MANIFEST} lists "
+        f"{genuine_sha256}: the file was changed after the backup was written; it was not restored.")
+    assert results["unlisted"]["msg"].startswith(f"restore_from: {unlisted} has no entry in {backups / MANIFEST}")
+    assert results["elsewhere_no_digest"]["msg"].startswith(f"restore_from: there is no {MANIFEST} in {tmp_path}, so nothing proves")
+    assert results["swapped_with_the_genuine_digest"]["msg"].startswith(f"restore_sha256: {backup} has SHA-256 ")
+    assert control.requests()["count"] == 0
+    assert read_policy(emulator.endpoint, kind, account["id"], resource["name"]) is None
+
+    # The genuine bytes from elsewhere, with their digest given, are put back.
+    restore = run_playbook(playbook, extra_vars={"steps": [step("elsewhere", account["id"], target, state="present", only_if_locked=False,
+                                                                restore_from=str(elsewhere), restore_sha256=genuine_sha256)]})
+    assert restore.result("steps")["elsewhere"]["changed"] is True, restore.result("steps")
+    assert json.loads(read_policy(emulator.endpoint, kind, account["id"], resource["name"])) == json.loads(genuine)
+
+
+@KINDS
+def test_a_backup_dir_another_user_can_change_is_refused_before_any_api_call(kind, control, emulator, run_playbook, tmp_path):
+    truth = seeded(control)
+    account = truth["accounts"][kind.locked[0]]
+    resource = kind.resource(account)
+    target = kind.target(emulator.endpoint, account["id"], resource["name"])
+    theirs = backups_dir(tmp_path, "theirs")
+    os.chown(theirs, 65534, 65534)
+    shared = backups_dir(tmp_path, "shared")
+    shared.chmod(0o777)
+    control.clear_requests()
+
+    run = run_playbook(step_playbook(tmp_path, kind), extra_vars={"steps": [
+        step("theirs", account["id"], target, backup_dir=str(theirs)),
+        step("shared", account["id"], target, backup_dir=str(shared)),
+    ]})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name, reason in (("theirs", " is owned by user id 65534, not by this user (0)"), ("shared", " is writable by other users (mode 0777)")):
+        assert results[name]["failed"] is True and results[name]["error_class"] == "invalid_input", results[name]
+        assert results[name]["msg"].startswith("backup_dir: ") and reason in results[name]["msg"], results[name]["msg"]
+    assert control.requests()["count"] == 0
+    assert read_policy(emulator.endpoint, kind, account["id"], resource["name"]) == resource["policy"]
+    assert list(theirs.iterdir()) == list(shared.iterdir()) == []
+
+
+OTHER_REGION = "us-west-2"
+
+
+def test_the_queue_region_comes_from_its_url(control, emulator, caller_env, run_playbook, tmp_path):
+    """Two queues of one name in two Regions: the URL of the one in us-west-2 unlocks that one only."""
+    truth = seeded(control)
+    account = truth["accounts"][QUEUE.locked[0]]
+    queue = QUEUE.resource(account)
+    credentials = caller_env(account["id"])
+    admin = boto3.client("sqs", endpoint_url=emulator.endpoint, region_name=OTHER_REGION, aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"], aws_session_token=credentials["AWS_SESSION_TOKEN"])
+    other_url = admin.create_queue(QueueName=queue["name"])["QueueUrl"]
+    other_lock = queue["policy"].replace(f":{REGION}:", f":{OTHER_REGION}:")
+    admin.set_queue_attributes(QueueUrl=other_url, Attributes={"Policy": other_lock})
+    url = f"https://sqs.{OTHER_REGION}.amazonaws.com/{account['id']}/{queue['name']}"
+    backups = backups_dir(tmp_path)
+    control.clear_requests()
+
+    run = run_playbook(step_playbook(tmp_path, QUEUE), extra_vars={"steps": [
+        step("contradicted", account["id"], {"queue_url": url}, region="eu-west-1", backup_dir=str(backups)),
+        step("unlock", account["id"], {"queue_url": url}, backup_dir=str(backups)),
+    ]})
+    results = run.result("steps")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert results["contradicted"]["failed"] is True and results["contradicted"]["error_class"] == "invalid_input"
+    assert results["contradicted"]["msg"] == ("queue_url: the URL names Region us-west-2, but region is eu-west-1; leave region out, "
+                                              "or give the URL of the queue in that Region.")
+    unlock = results["unlock"]
+    assert unlock["changed"] is True and unlock["queue_url"] == url, unlock
+    assert json.loads(unlock["previous_policy"]) == json.loads(other_lock)
+    assert "Policy" not in admin.get_queue_attributes(QueueUrl=other_url, AttributeNames=["Policy"]).get("Attributes", {})
+    assert read_policy(emulator.endpoint, QUEUE, account["id"], queue["name"]) == queue["policy"]
+    runs = module_runs(control.requests()["entries"])
+    assert len(runs) == 1 and writes(runs[0]) == [QUEUE.delete_action]
+
+
+LONE_SURROGATE_LOCK = ('{"Version":"2012-10-17","Statement":[{"Sid":"\\ud83d","Effect":"Deny","Principal":"*","Action":"s3:*",'
+                       '"Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"]}]}')
+
+
+def test_diff_of_a_deleted_policy_with_a_lone_surrogate_is_not_a_failure(control, emulator, run_playbook, tmp_path):
+    """AWS accepts a policy with an escaped lone surrogate; --diff must not turn its successful delete into a failed task."""
+    truth = seeded(control)
+    account = truth["accounts"][BUCKET.locked[0]]
+    name = BUCKET.resource(account)["name"]
+    policy = LONE_SURROGATE_LOCK % (name, name)
+    write_policy(emulator.endpoint, BUCKET, account["id"], name, policy)
+    backups = backups_dir(tmp_path)
+
+    run = run_playbook(BUCKET.playbook, extra_vars={"steps": [step("unlock", account["id"], {"bucket": name}, backup_dir=str(backups), diff=True)]})
+    result = run.result("steps")["unlock"]
+
+    assert run.returncode == 0 and not result.get("failed"), run.stdout[-3000:]
+    assert result["changed"] is True
+    assert result["diff"] == {"before": {"policy": policy}, "after": {"policy": None}}
+    assert read_policy(emulator.endpoint, BUCKET, account["id"], name) is None
+    assert_backup(result, backups, account["id"], name, policy)
+
+
+# ---------------------------------------------------------------------------
+# An unlock racing a replacement of the policy
+
+
+def replace_after_the_first_read(control, endpoint: str, account_id: str, name: str, policy: str, replaced: list) -> None:
+    """Put ``policy`` in place as soon as the module has sent its next S3 request after its first
+    GetBucketPolicy (so the first read has been answered); that request is held by a slow fault."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        entries = [entry for entry in control.requests()["entries"]
+                   if entry["service"] == "s3" and entry["account"] == account_id and entry["principal"] == "root"]
+        reads = [index for index, entry in enumerate(entries) if entry["action"] == "GetBucketPolicy"]
+        if reads and len(entries) > reads[0] + 1:
+            write_policy(endpoint, BUCKET, account_id, name, policy)
+            replaced.append(entries[reads[0] + 1]["action"])
+            return
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("replacement_locks", [False, True], ids=["replaced-by-an-open-policy", "replaced-by-another-lock"])
+def test_an_unlock_racing_a_replacement_claims_and_backs_up_only_what_it_replaced(replacement_locks, control, emulator, run_playbook, tmp_path):
+    """Between the module's first read and its change, someone puts a new policy in place.  The
+    module's next request (the change itself, or the read just before it) is held 3 seconds by the
+    emulator, and the replacement lands meanwhile.  The module must decide on the new policy, and
+    never delete a policy it did not back up and report."""
+    truth = seeded(control)
+    account = truth["accounts"][BUCKET.locked[0]]
+    name = BUCKET.resource(account)["name"]
+    original = BUCKET.resource(account)["policy"]
+    replacement = (json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "NewLock", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                                                      "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]}]})
+                   if replacement_locks else json.dumps(replacement_policy(BUCKET, account["id"], name)))
+    for action_name, start_after in (("GetBucketPolicy", 1), ("DeleteBucketPolicy", 0)):
+        control.add_fault(kind="slow", service="s3", action=action_name, account=account["id"], delay_seconds=3, times=1,
+                          start_after=start_after)
+    backups = backups_dir(tmp_path)
+    control.clear_requests()
+    replaced: list = []
+    racer = threading.Thread(target=replace_after_the_first_read, args=(control, emulator.endpoint, account["id"], name, replacement, replaced))
+    racer.start()
+
+    run = run_playbook(BUCKET.playbook, extra_vars={"steps": [step("unlock", account["id"], {"bucket": name}, backup_dir=str(backups))]})
+    racer.join()
+    result = run.result("steps")["unlock"]
+
+    assert run.returncode == 0 and not result.get("failed"), run.stdout[-3000:]
+    assert result["previous_policy"] == replacement != original
+    assert result["message"].startswith("The policy changed after it was first read")
+    if replacement_locks:
+        assert result["changed"] is True and result["locked"] is True
+        assert_backup(result, backups, account["id"], name, replacement)
+        assert read_policy(emulator.endpoint, BUCKET, account["id"], name) is None
+    else:
+        assert result["changed"] is False and result["locked"] is False and result["backup_file"] is None
+        assert backup_files(backups) == []
+        assert read_policy(emulator.endpoint, BUCKET, account["id"], name) == replacement
+    assert replaced == ["GetBucketPolicy"]  # the module read the policy again before it changed anything
+    control.clear_faults()

@@ -7,11 +7,13 @@ change itself (the write that follows the backup): 5xx that outlast every attemp
 denial, a root session that expires between the backup and the change (renewed: the work is done
 again, with a second backup), throttling and 5xx that are ridden out, and a slow endpoint whose
 change the server makes after the client has given up.  Then every backup is put back by
-the module itself, and the policies compared with the seeded ones, byte for byte; a re-run
+the module itself (restore_from: the module reads the file's bytes and checks them against the
+manifest beside it), and the policies compared with the seeded ones, byte for byte; a re-run
 without faults finishes what the faults stopped."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pathlib
 import stat
@@ -23,6 +25,9 @@ POLICIES = str(PLAYBOOKS / "resource_policies.yml")
 NEW_POLICY = ('{"Version":"2012-10-17","Statement":[{"Sid":"OwnerOnly","Effect":"Deny","NotPrincipal":'
               '{"AWS":"arn:aws:iam::%s:root"},"Action":"%s","Resource":"%s"}]}')
 TIMEOUTS = {"read_timeout": 2, "connect_timeout": 2}
+MANIFEST = "MANIFEST.sha256"
+OPTIONS = {"bucket": ("account_id", "bucket"), "queue": ("account_id", "queue_name", "queue_url")}
+COMMON_OPTIONS = ("state", "policy", "restore_from", "restore_sha256", "only_if_locked", "backup_dir")
 
 # (step name, kind, account index in the mixed cycle, state, fault on the change, expected outcome)
 # outcome: "changed" (the change is made), or the error_class of a change that did not happen,
@@ -41,6 +46,37 @@ STEPS = [
 ]
 WRITES = {("bucket", "absent"): "DeleteBucketPolicy", ("bucket", "present"): "PutBucketPolicy",
           ("queue", "absent"): "SetQueueAttributes", ("queue", "present"): "SetQueueAttributes"}
+
+
+def policies_playbook(directory: pathlib.Path) -> str:
+    """Like playbooks/resource_policies.yml, with every option of the two modules (restore_from and
+    restore_sha256 included) passed when a step gives it."""
+    def task(kind):
+        options = {option: f"{{{{ item.{option} | default(omit) }}}}" for option in OPTIONS[kind] + COMMON_OPTIONS}
+        options["aws_config"] = "{{ aws_config | default(omit) }}"
+        return {"name": f"Run root_{kind}_policy", f"rootguard.aws.root_{kind}_policy": options, "loop": f"{{{{ {kind}_steps | default([]) }}}}",
+                "loop_control": {"label": "{{ item.name }}"}, "register": f"{kind}_runs", "ignore_errors": True}
+
+    play = [{"name": "Bucket and queue policy steps", "hosts": "localhost", "gather_facts": False, "tasks": [
+        task("bucket"), task("queue"),
+        {"name": "Save the results, by step name", "ansible.builtin.copy": {
+            "content": "{{ dict(runs | map(attribute='item.name') | zip(runs)) | to_nice_json }}",
+            "dest": "{{ results_dir }}/steps.json", "mode": "0600"},
+         "vars": {"runs": "{{ bucket_runs.results + queue_runs.results }}"}, "check_mode": False},
+    ]}]
+    path = directory / "policy_steps.yml"
+    path.write_text(json.dumps(play))
+    return str(path)
+
+
+def backup_files(directory: pathlib.Path) -> list:
+    """The backups in a directory, its manifest left out; each listed in the manifest with its SHA-256."""
+    lines = (directory / MANIFEST).read_text().splitlines() if (directory / MANIFEST).exists() else []
+    listed = {name: digest for digest, name in (line.split("  ", 1) for line in lines)}
+    files = sorted(path for path in directory.iterdir() if path.name != MANIFEST)
+    for path in files:
+        assert listed.get(path.name) == hashlib.sha256(path.read_bytes()).hexdigest(), path
+    return files
 
 
 def resource_of(truth, kind, index):
@@ -78,10 +114,10 @@ def as_sent(kind, after, wanted) -> bool:
     return after == wanted
 
 
-def run_steps(run_playbook, steps):
+def run_steps(run_playbook, steps, playbook=POLICIES):
     extra = {"bucket_steps": [s for s in steps if "bucket" in s], "queue_steps": [s for s in steps if "queue_name" in s],
              "aws_config": TIMEOUTS}
-    run = run_playbook(POLICIES, extra)
+    run = run_playbook(playbook, extra)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run.result("steps")
 
@@ -106,7 +142,7 @@ def test_every_removed_or_replaced_policy_is_recoverable_and_a_failed_change_lea
     entries = control.requests()["entries"]
     for name, step in plan.items():
         result, original = results[name], step["resource"]["policy"]
-        files = sorted(step["backups"].iterdir())
+        files = backup_files(step["backups"])
         # Whatever happened, a policy that was to change was first written to its backup, byte for byte, readable by its owner only.
         assert files, (name, result)
         for path in files:
@@ -127,8 +163,8 @@ def test_every_removed_or_replaced_policy_is_recoverable_and_a_failed_change_lea
         writes = [entry for entry in entries if entry["account"] == step["account_id"] and entry["action"] == WRITES[
             (step["kind"], step["state"])] and entry["service"] == ("s3" if step["kind"] == "bucket" else "sqs")]
         assert writes, name
-    assert len(list(plan["bucket-expired"]["backups"].iterdir())) == 2  # the work was done again in a renewed session
-    assert len(list(plan["queue-expired"]["backups"].iterdir())) == 2
+    assert len(backup_files(plan["bucket-expired"]["backups"])) == 2  # the work was done again in a renewed session
+    assert len(backup_files(plan["queue-expired"]["backups"])) == 2
 
     # Every removed or replaced policy is put back from its backup by the module, byte for byte.
     control.clear_faults()
@@ -137,11 +173,11 @@ def test_every_removed_or_replaced_policy_is_recoverable_and_a_failed_change_lea
     for name in changed:
         step = plan[name]
         options = {key: value for key, value in step["options"].items() if key != "backup_dir"}
-        backup = sorted(step["backups"].iterdir())[0]
-        options.update(name=name, state="present", only_if_locked=False,
-                       policy="{{ lookup('ansible.builtin.file', '%s', rstrip=false) }}" % backup)
+        backup = backup_files(step["backups"])[0]
+        options.pop("policy", None)
+        options.update(name=name, state="present", only_if_locked=False, restore_from=str(backup))
         restore.append(options)
-    restored = run_steps(run_playbook, restore)
+    restored = run_steps(run_playbook, restore, policies_playbook(tmp_path))
     for name in changed:
         step = plan[name]
         assert restored[name]["changed"] is True and not restored[name].get("failed"), (name, restored[name])
@@ -162,5 +198,5 @@ def test_every_removed_or_replaced_policy_is_recoverable_and_a_failed_change_lea
            resources={"buckets": sum(step["kind"] == "bucket" for step in plan.values()),
                       "queues": sum(step["kind"] == "queue" for step in plan.values())},
            faults=[{"step": name, "fault": fault or "none", "outcome": outcome} for name, _kind, _index, _state, fault, outcome in STEPS],
-           backups=sum(len(list(step["backups"].iterdir())) for step in plan.values()),
+           backups=sum(len(backup_files(step["backups"])) for step in plan.values()),
            restored_byte_for_byte=len(changed), left_in_place=len(stopped), finished_by_rerun=len(stopped))

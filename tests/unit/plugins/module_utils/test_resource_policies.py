@@ -8,6 +8,7 @@ backup file, and unlock()'s decisions and ordering (backup before any change).""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import pathlib
@@ -29,6 +30,11 @@ BUCKET_ARN = "arn:aws:s3:::my-bucket"
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:my-queue"
 NO_POLICY_MESSAGE = "There is no policy, so none was put in place (only_if_locked is true; set it to false to put one)."
 NOT_LOCKED_MESSAGE = "The current policy does not deny everyone, so it was left as it is (only_if_locked is true)."
+
+
+def listed(directory) -> list:
+    """The files in a backup directory but its manifest."""
+    return [name for name in os.listdir(directory) if name != resource_policies.MANIFEST]
 
 
 def invalid(function, *args, **kwargs) -> str:
@@ -192,17 +198,27 @@ def sized_policy(size: int) -> dict:
     return {"Statement": [{"Sid": "x" * (size - empty)}]}
 
 
-def test_policy_document_size_limit():
-    assert resource_policies.MAX_POLICY_BYTES == 20480
-    assert len(resource_policies.policy_document(sized_policy(20480))) == 20480
-    assert invalid(resource_policies.policy_document, sized_policy(20481)) == "policy: the policy is larger than 20480 bytes."
-    assert invalid(resource_policies.policy_document, json.dumps(sized_policy(30000), indent=2)).endswith("larger than 20480 bytes.")
+@pytest.mark.parametrize("text", [
+    json.dumps(sized_policy(20481)),
+    json.dumps(sized_policy(19000), indent=8) + "\n" * 2000,
+    json.dumps({"Statement": [{"Sid": "\u00e9" * 12000}]}, ensure_ascii=False),
+], ids=["over-20480-bytes", "whitespace-padded", "non-ascii-over-20480-bytes"])
+def test_policy_document_leaves_the_size_to_aws(text):
+    """AWS says how it counts its limits (20 KB for S3, 8,192 bytes for SQS); a policy it accepted
+    once, such as one read back and backed up, must be accepted here to be put back."""
+    assert len(text.encode("utf-8")) > 20480
+    assert resource_policies.policy_document(text) == text
 
 
-def test_policy_document_measures_the_text_it_sends():
-    padded = " " * 1000 + json.dumps(sized_policy(19000)) + "\n" * 1000
-    assert len(padded) > 20480
-    assert invalid(resource_policies.policy_document, padded) == "policy: the policy is larger than 20480 bytes."
+@pytest.mark.parametrize("text, key", [
+    ('{"Statement": [{"Effect": "Deny", "Effect": "Allow"}]}', "Effect"),
+    ('{"Statement": [{"Sid": "a"}], "Statement": [{"Sid": "b"}]}', "Statement"),
+    ('{"Version": "2012-10-17", "Statement": [{"Condition": {"Bool": {"k": "1", "k": "2"}}}]}', "k"),
+], ids=["in-a-statement", "top-level", "nested"])
+def test_policy_document_refuses_duplicate_keys(text, key):
+    assert invalid(resource_policies.policy_document, text) == (
+        f"policy: the key {key!r} appears twice in one JSON object; only one of the two would count. Remove the duplicate.")
+    assert invalid(resource_policies.policy_document, text, "restore_from").startswith("restore_from: the key")
 
 
 def test_policy_document_names_the_option():
@@ -466,13 +482,13 @@ def test_write_backup_two_in_the_same_second_get_two_files(tmp_path, monkeypatch
     one = resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "first")
     two = resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "second")
     assert one != two
-    assert sorted(os.listdir(tmp_path)) == [os.path.basename(one), os.path.basename(two)]
+    assert sorted(listed(tmp_path)) == [os.path.basename(one), os.path.basename(two)]
     assert (pathlib.Path(one).read_text(encoding="utf-8"), pathlib.Path(two).read_text(encoding="utf-8")) == ("first", "second")
 
 
 def test_write_backup_without_a_fake_clock_never_reuses_a_name(tmp_path):
     paths = {resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", str(index)) for index in range(5)}
-    assert len(paths) == 5 == len(os.listdir(tmp_path))
+    assert len(paths) == 5 == len(listed(tmp_path))
 
 
 def test_write_backup_never_overwrites(tmp_path, monkeypatch):
@@ -482,7 +498,7 @@ def test_write_backup_never_overwrites(tmp_path, monkeypatch):
     with pytest.raises(errors.BackupFailed, match=r"^backup_dir: the backup file .* could not be created \(File exists\); the policy was not changed\.$"):
         resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "replacement")
     assert pathlib.Path(path).read_text(encoding="utf-8") == "original"
-    assert os.listdir(tmp_path) == [os.path.basename(path)]
+    assert listed(tmp_path) == [os.path.basename(path)]
 
 
 def test_write_backup_that_cannot_be_written_is_removed_and_classified(tmp_path, monkeypatch):
@@ -490,10 +506,11 @@ def test_write_backup_that_cannot_be_written_is_removed_and_classified(tmp_path,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(resource_policies.os, "fsync", disk_full)
-    with pytest.raises(errors.BackupFailed, match=r"could not be written \(No space left on device\); the policy was not changed\.$") as raised:
+    expected = r"could not be written or listed in MANIFEST\.sha256 \(No space left on device\); the policy was not changed\.$"
+    with pytest.raises(errors.BackupFailed, match=expected) as raised:
         resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", "policy")
     assert raised.value.error_class == "backup_failed"
-    assert os.listdir(tmp_path) == []
+    assert listed(tmp_path) == []
 
 
 def test_write_backup_does_not_follow_a_planted_symlink(tmp_path, monkeypatch):
@@ -523,7 +540,7 @@ def test_write_backup_sanitizes_the_resource_name(tmp_path, monkeypatch, resourc
     monkeypatch.setattr(resource_policies, "datetime", Clock(instant))
     path = resource_policies.write_backup(str(tmp_path), ACCOUNT, resource, "policy")
     assert path == os.path.join(str(tmp_path), f"{ACCOUNT}-{safe}-20250304T050607.000000Z.json")
-    assert os.listdir(tmp_path) == [os.path.basename(path)]
+    assert listed(tmp_path) == [os.path.basename(path)]
 
 
 def test_write_backup_into_a_missing_directory_raises(tmp_path):
@@ -614,9 +631,9 @@ def test_unlock_decides_and_acts(tmp_path, current, desired, only_if_locked, cha
     result = resource_policies.unlock(resource, desired, only_if_locked, str(tmp_path), check_mode)
 
     acts = changed and not check_mode
-    change = [] if not acts else ["delete"] if desired is None else [("put", desired)]
+    change = [] if not acts else ["read", "delete"] if desired is None else ["read", ("put", desired)]
     assert resource.calls == ["locate", "read"] + change
-    backups = os.listdir(tmp_path)
+    backups = listed(tmp_path)
     if acts and current is not None:
         assert result["backup_file"] == str(tmp_path / backups[0]) and len(backups) == 1
         with open(result["backup_file"], "rb") as backup:
@@ -631,6 +648,7 @@ def test_unlock_decides_and_acts(tmp_path, current, desired, only_if_locked, cha
         "previous_policy": current,
         "policy": after,
         "backup_file": result["backup_file"],
+        "backup_sha256": hashlib.sha256(current.encode("utf-8")).hexdigest() if acts and current is not None else None,
         "message": message,
         "diff": {"before": {"policy": parsed(current)}, "after": {"policy": parsed(after)}},
     }
@@ -646,7 +664,7 @@ def test_unlock_check_mode_never_writes(tmp_path, monkeypatch):
         result = resource_policies.unlock(resource, desired, False, str(tmp_path), True)
         assert result["changed"] is True and result["backup_file"] is None
         assert resource.calls == ["locate", "read"]
-    assert os.listdir(tmp_path) == []
+    assert listed(tmp_path) == []
 
 
 @pytest.mark.parametrize("desired", [None, DESIRED])
@@ -673,7 +691,7 @@ def test_unlock_a_failed_backup_stops_the_change(tmp_path, monkeypatch, desired)
     resource = Resource(LOCKED)
     with pytest.raises(OSError, match="No space left"):
         resource_policies.unlock(resource, desired, True, str(tmp_path), False)
-    assert resource.calls == ["locate", "read"]
+    assert resource.calls == ["locate", "read", "read"]
 
 
 @pytest.mark.parametrize("desired", [None, DESIRED])
@@ -681,7 +699,7 @@ def test_unlock_backup_dir_gone_stops_the_change(tmp_path, desired):
     resource = Resource(LOCKED)
     with pytest.raises(errors.BackupFailed, match=r"\(No such file or directory\); the policy was not changed\.$"):
         resource_policies.unlock(resource, desired, True, str(tmp_path / "removed-since-checked"), False)
-    assert resource.calls == ["locate", "read"]
+    assert resource.calls == ["locate", "read", "read"]
 
 
 @pytest.mark.skipif(RUNNING_AS_ROOT, reason="root bypasses directory permissions")
@@ -695,7 +713,7 @@ def test_unlock_unwritable_backup_dir_stops_the_change(tmp_path):
             resource_policies.unlock(resource, None, True, str(directory), False)
     finally:
         directory.chmod(0o700)
-    assert resource.calls == ["locate", "read"]
+    assert resource.calls == ["locate", "read", "read"]
 
 
 @pytest.mark.parametrize("desired", [None, DESIRED])
@@ -705,10 +723,10 @@ def test_unlock_a_failed_change_keeps_the_backup(tmp_path, desired):
     with pytest.raises(errors.AccessDenied) as excinfo:
         resource_policies.unlock(resource, desired, True, str(tmp_path), False)
     assert excinfo.value is denied
-    backups = os.listdir(tmp_path)
+    backups = listed(tmp_path)
     assert len(backups) == 1 and BACKUP_NAME.match(backups[0])
     assert (tmp_path / backups[0]).read_bytes() == LOCKED.encode("utf-8")
-    assert resource.calls == ["locate", "read", "delete" if desired is None else ("put", desired)]
+    assert resource.calls == ["locate", "read", "read", "delete" if desired is None else ("put", desired)]
 
 
 def test_unlock_a_failed_locate_reads_nothing(tmp_path):
@@ -716,7 +734,7 @@ def test_unlock_a_failed_locate_reads_nothing(tmp_path):
     with pytest.raises(errors.NotFound):
         resource_policies.unlock(resource, None, True, str(tmp_path), False)
     assert resource.calls == ["locate"]
-    assert os.listdir(tmp_path) == []
+    assert listed(tmp_path) == []
 
 
 def test_unlock_backup_uses_the_resource_name(tmp_path):
@@ -829,3 +847,278 @@ def test_queue_policy_delete_sets_an_empty_policy(aws):
     resource.delete()
     resource.put(DESIRED)
     assert aws.calls == ["sqs:SetQueueAttributes", "sqs:SetQueueAttributes"]
+
+
+# Honest claims when the policy changes during the run ----------------------------------------------------------
+
+class ChangingResource(Resource):
+    """A resource whose policy someone else replaces between two reads: ``reads`` are returned in turn."""
+
+    def __init__(self, *reads):
+        super().__init__(reads[0])
+        self.reads = list(reads)
+
+    def read(self):
+        self.calls.append("read")
+        return self.reads.pop(0)
+
+
+OTHER_LOCK = json.dumps({"Statement": [{"Sid": "NewLock", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]})
+
+
+@pytest.mark.parametrize("desired", [None, DESIRED])
+def test_unlock_decides_again_when_the_policy_was_replaced_by_one_that_does_not_lock(tmp_path, desired):
+    resource = ChangingResource(LOCKED, UNLOCKED)
+    result = resource_policies.unlock(resource, desired, True, str(tmp_path), False)
+    assert resource.calls == ["locate", "read", "read"]
+    assert result["changed"] is False
+    assert result["locked"] is False
+    assert result["previous_policy"] == result["policy"] == UNLOCKED
+    assert result["backup_file"] is None and result["backup_sha256"] is None
+    assert result["message"] == ("The policy changed after it was first read; this run decided on the policy read just before the change. "
+                                 + NOT_LOCKED_MESSAGE)
+    assert listed(tmp_path) == []
+
+
+@pytest.mark.parametrize("desired", [None, DESIRED])
+def test_unlock_backs_up_and_reports_the_policy_its_write_replaced(tmp_path, desired):
+    resource = ChangingResource(LOCKED, OTHER_LOCK)
+    result = resource_policies.unlock(resource, desired, True, str(tmp_path), False)
+    assert resource.calls == ["locate", "read", "read", "delete" if desired is None else ("put", desired)]
+    assert result["changed"] is True and result["locked"] is True
+    assert result["previous_policy"] == OTHER_LOCK
+    assert pathlib.Path(result["backup_file"]).read_bytes() == OTHER_LOCK.encode("utf-8")
+    assert result["backup_sha256"] == hashlib.sha256(OTHER_LOCK.encode("utf-8")).hexdigest()
+    assert listed(tmp_path) == [os.path.basename(result["backup_file"])]
+    assert result["diff"]["before"] == {"policy": json.loads(OTHER_LOCK)}
+    assert result["message"] == "The policy changed after it was first read; this run decided on the policy read just before the change."
+
+
+def test_unlock_a_policy_deleted_meanwhile_is_not_deleted_again(tmp_path):
+    resource = ChangingResource(LOCKED, None)
+    result = resource_policies.unlock(resource, None, True, str(tmp_path), False)
+    assert resource.calls == ["locate", "read", "read"]
+    assert (result["changed"], result["previous_policy"], result["backup_file"]) == (False, None, None)
+
+
+def test_unlock_bucket_rereads_just_before_the_delete_on_stubbed_s3(aws, tmp_path):
+    """The calls as botocore sees them: the second GetBucketPolicy comes right before DeleteBucketPolicy,
+    and its answer is what is backed up and reported."""
+    aws.respond("s3", "list_buckets", {"Buckets": [bucket("my-bucket", "us-east-1")]}, Prefix="my-bucket", MaxBuckets=1000)
+    aws.respond("s3", "get_bucket_policy", {"Policy": LOCKED}, Bucket="my-bucket")
+    aws.respond("s3", "get_bucket_policy", {"Policy": OTHER_LOCK}, Bucket="my-bucket")
+    aws.respond("s3", "delete_bucket_policy", {}, Bucket="my-bucket")
+    result = resource_policies.unlock(BucketPolicy(Session(aws), "my-bucket", "us-east-1"), None, True, str(tmp_path), False)
+    assert aws.calls == ["s3:ListBuckets", "s3:GetBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"]
+    assert result["previous_policy"] == OTHER_LOCK
+    assert pathlib.Path(result["backup_file"]).read_bytes() == OTHER_LOCK.encode("utf-8")
+
+
+def test_unlock_bucket_leaves_a_replacement_that_does_not_lock_on_stubbed_s3(aws, tmp_path):
+    aws.respond("s3", "list_buckets", {"Buckets": [bucket("my-bucket", "us-east-1")]}, Prefix="my-bucket", MaxBuckets=1000)
+    aws.respond("s3", "get_bucket_policy", {"Policy": LOCKED}, Bucket="my-bucket")
+    aws.respond("s3", "get_bucket_policy", {"Policy": UNLOCKED}, Bucket="my-bucket")
+    result = resource_policies.unlock(BucketPolicy(Session(aws), "my-bucket", "us-east-1"), None, True, str(tmp_path), False)
+    assert aws.calls == ["s3:ListBuckets", "s3:GetBucketPolicy", "s3:GetBucketPolicy"]
+    assert (result["changed"], result["previous_policy"], result["backup_file"]) == (False, UNLOCKED, None)
+
+
+# --diff of a policy with a lone surrogate ------------------------------------------------------------------------
+
+LONE_SURROGATE = '{"Statement": [{"Sid": "\\ud83d", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}'
+
+
+def test_unlock_diff_of_a_policy_with_a_lone_surrogate_is_its_text(tmp_path):
+    """Ansible refuses a result holding a character with no UTF-8 form, and would report the task
+    failed after the policy was deleted: the diff shows the policy's text (pure ASCII) instead."""
+    result = resource_policies.unlock(Resource(LONE_SURROGATE), None, True, str(tmp_path), False)
+    assert result["changed"] is True
+    assert result["diff"] == {"before": {"policy": LONE_SURROGATE}, "after": {"policy": None}}
+    json.dumps(result, ensure_ascii=False).encode("utf-8")
+
+
+# The manifest and restore_from ------------------------------------------------------------------------------------
+
+def manifest_lines(directory) -> list:
+    return (pathlib.Path(directory) / resource_policies.MANIFEST).read_text().splitlines()
+
+
+def test_write_backup_lists_each_backup_in_the_manifest_as_sha256sum_does(tmp_path):
+    first = resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", CANONICAL)
+    second = resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", LOCKED)
+    assert manifest_lines(tmp_path) == [
+        f"{hashlib.sha256(CANONICAL.encode()).hexdigest()}  {os.path.basename(first)}",
+        f"{hashlib.sha256(LOCKED.encode()).hexdigest()}  {os.path.basename(second)}",
+    ]
+    assert stat.S_IMODE((tmp_path / resource_policies.MANIFEST).stat().st_mode) == 0o600
+
+
+def test_write_backup_a_manifest_that_cannot_be_written_removes_the_backup(tmp_path):
+    (tmp_path / resource_policies.MANIFEST).mkdir()
+    with pytest.raises(errors.BackupFailed, match=r"could not be written or listed in MANIFEST\.sha256 \(Is a directory\)"):
+        resource_policies.write_backup(str(tmp_path), ACCOUNT, "my-bucket", CANONICAL)
+    assert listed(tmp_path) == []
+
+
+def backed_up(tmp_path, policy=LOCKED) -> pathlib.Path:
+    directory = tmp_path / "backups"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    return pathlib.Path(resource_policies.write_backup(str(directory), ACCOUNT, "my-bucket", policy))
+
+
+def test_restore_from_gives_the_backup_byte_for_byte(tmp_path):
+    policy = '{\n  "Version": "2012-10-17",\n\t"Statement": [{"Sid": "Z\\u00fcrich \\ud83d\\ude00", "b": 1, "a": 2}]\n}\n'
+    path = backed_up(tmp_path, policy)
+    assert resource_policies.restore_document(str(path)) == policy
+    assert resource_policies.desired_and_backup(params("present") | {"restore_from": str(path)}) == (policy, None)
+
+
+def test_restore_from_refuses_a_swapped_backup(tmp_path):
+    path = backed_up(tmp_path)
+    path.write_text(LOCKED.replace("Deny", "Allow"))
+    found = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert invalid(resource_policies.restore_document, str(path)) == (
+        f"restore_from: {path} has SHA-256 {found}, but {path.parent / 'MANIFEST.sha256'} lists "
+        f"{hashlib.sha256(LOCKED.encode()).hexdigest()}: the file was changed after the backup was written; it was not restored.")
+
+
+def test_restore_from_refuses_a_file_the_manifest_does_not_list(tmp_path):
+    backed_up(tmp_path)
+    planted = tmp_path / "backups" / "planted.json"
+    planted.write_text(LOCKED)
+    assert invalid(resource_policies.restore_document, str(planted)) == (
+        f"restore_from: {planted} has no entry in {planted.parent / 'MANIFEST.sha256'}, so nothing proves it is the backup this "
+        "collection wrote; it was not restored. To restore a backup from elsewhere, give its SHA-256 in restore_sha256.")
+
+
+def test_restore_from_without_a_manifest(tmp_path):
+    lone = tmp_path / "lone.json"
+    lone.write_text(LOCKED)
+    assert invalid(resource_policies.restore_document, str(lone)) == (
+        f"restore_from: there is no MANIFEST.sha256 in {tmp_path}, so nothing proves {lone} is the backup this collection wrote; "
+        "it was not restored. To restore a backup from elsewhere, give its SHA-256 in restore_sha256.")
+
+
+def test_restore_sha256_verifies_a_backup_from_elsewhere(tmp_path):
+    elsewhere = tmp_path / "copied.json"
+    elsewhere.write_text(LOCKED)
+    digest = hashlib.sha256(LOCKED.encode()).hexdigest()
+    assert resource_policies.restore_document(str(elsewhere), digest.upper()) == LOCKED
+    wrong = "0" * 64
+    assert invalid(resource_policies.restore_document, str(elsewhere), wrong) == (
+        f"restore_sha256: {elsewhere} has SHA-256 {digest}, not {wrong}; it was not restored.")
+    assert invalid(resource_policies.restore_document, str(elsewhere), "abc") == "restore_sha256: not a SHA-256 digest (64 hexadecimal digits)."
+
+
+def test_restore_from_in_a_directory_another_user_can_change(tmp_path):
+    path = backed_up(tmp_path)
+    path.parent.chmod(0o777)
+    assert "is writable by other users" in invalid(resource_policies.restore_document, str(path))
+    path.parent.chmod(0o700)
+    if RUNNING_AS_ROOT:
+        os.chown(path.parent, 65534, 65534)
+        message = invalid(resource_policies.restore_document, str(path))
+        assert message.startswith("restore_from: ") and " is owned by user id 65534, not by this user (0)" in message
+
+
+@pytest.mark.skipif(not RUNNING_AS_ROOT, reason="needs root to give a file to another user")
+def test_restore_from_a_manifest_another_user_owns(tmp_path):
+    path = backed_up(tmp_path)
+    os.chown(path.parent / resource_policies.MANIFEST, 65534, 65534)
+    assert "owned by another user or writable by other users" in invalid(resource_policies.restore_document, str(path))
+
+
+def test_restore_from_does_not_follow_a_symlink(tmp_path):
+    path = backed_up(tmp_path)
+    link = path.parent / "link.json"
+    link.symlink_to(path)
+    assert invalid(resource_policies.restore_document, str(link)).startswith(f"restore_from: {link} cannot be read (")
+
+
+def test_restore_from_refuses_duplicate_keys_and_what_is_not_utf8(tmp_path):
+    duplicated = backed_up(tmp_path, '{"Statement": [{"Effect": "Deny", "Effect": "Allow"}]}')
+    assert invalid(resource_policies.restore_document, str(duplicated)).startswith("restore_from: the key 'Effect' appears twice")
+    directory = tmp_path / "latin1"
+    directory.mkdir(mode=0o700)
+    data = '{"Statement": [{"Sid": "Zürich"}]}'.encode("latin-1")
+    (directory / "p.json").write_bytes(data)
+    assert invalid(resource_policies.restore_document, str(directory / "p.json"), hashlib.sha256(data).hexdigest()) == (
+        f"restore_from: {directory / 'p.json'} is not UTF-8 text, so it is not a policy.")
+
+
+def test_a_backup_over_20480_bytes_written_by_the_module_is_restored(tmp_path):
+    big = json.dumps({"Version": "2012-10-17", "Statement": [statement(Sid=f"S{index}", Resource=f"arn:aws:s3:::b/{index:04}")
+                                                             for index in range(300)]}, indent=4)
+    assert len(big.encode()) > 20480
+    result = resource_policies.unlock(Resource(big), None, False, str(tmp_path), False)
+    assert resource_policies.restore_document(result["backup_file"]) == big
+
+
+@pytest.mark.parametrize("extra, option", [
+    ({"state": "absent", "restore_from": "/x.json"}, "restore_from: only used with state: present; state: absent deletes the policy."),
+    ({"state": "present", "policy": None, "restore_from": None, "restore_sha256": "0" * 64}, "restore_sha256: only used with restore_from."),
+])
+def test_desired_and_backup_restore_options(extra, option):
+    assert invalid(resource_policies.desired_and_backup, params() | extra) == option
+
+
+def test_restore_is_checked_before_the_backup_dir(tmp_path):
+    message = invalid(resource_policies.desired_and_backup, params("present", backup_dir=str(tmp_path / "missing"))
+                      | {"restore_from": str(tmp_path / "none.json"), "restore_sha256": "0" * 64})
+    assert message.startswith("restore_from: ")
+
+
+# backup_dir must be private -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o722])
+def test_backup_dir_writable_by_others_is_refused(tmp_path, mode):
+    directory = tmp_path / "shared"
+    directory.mkdir()
+    directory.chmod(mode)
+    message = invalid(resource_policies.desired_and_backup, params(backup_dir=str(directory)))
+    assert message.startswith("backup_dir: ") and message.endswith(
+        f" is writable by other users (mode {mode:04o}) without the sticky bit: they could replace "
+        "what is written there. Use chmod go-w, or another directory.")
+
+
+def test_backup_dir_with_the_sticky_bit_is_accepted(tmp_path):
+    directory = tmp_path / "sticky"
+    directory.mkdir()
+    directory.chmod(0o1777)
+    assert resource_policies.desired_and_backup(params(backup_dir=str(directory)))[1] == str(directory)
+
+
+@pytest.mark.skipif(not RUNNING_AS_ROOT, reason="needs root to give a directory to another user")
+def test_backup_dir_owned_by_another_user_is_refused(tmp_path):
+    directory = tmp_path / "theirs"
+    directory.mkdir(mode=0o700)
+    os.chown(directory, 65534, 65534)
+    message = invalid(resource_policies.desired_and_backup, params(backup_dir=str(directory)))
+    assert message.startswith("backup_dir: ") and " is owned by user id 65534, not by this user (0)" in message
+
+
+# The queue's Region from its URL ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, region", [
+    (f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/q", "eu-west-1"),
+    (f"https://sqs.ap-southeast-2.amazonaws.com:443/{ACCOUNT}/q", "ap-southeast-2"),
+    (f"https://sqs.cn-north-1.amazonaws.com.cn/{ACCOUNT}/q", "cn-north-1"),
+    (f"https://us-west-2.queue.amazonaws.com/{ACCOUNT}/q", "us-west-2"),
+    (f"https://queue.amazonaws.com/{ACCOUNT}/q", "us-east-1"),
+    (f"https://SQS.EU-CENTRAL-1.AMAZONAWS.COM/{ACCOUNT}/q", "eu-central-1"),
+    (f"http://127.0.0.1:4566/{ACCOUNT}/q", None),
+    (f"http://localhost:4566/{ACCOUNT}/q", None),
+    (f"https://sqs.eu-west-1.example.com/{ACCOUNT}/q", None),
+])
+def test_queue_url_region(url, region):
+    assert resource_policies.queue_url_region(url) == region
+    assert resource_policies.queue_region(url, "sa-east-1", None) == (region or "sa-east-1")
+
+
+def test_queue_region_from_a_url_and_a_region_option_that_disagree():
+    url = f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/q"
+    assert resource_policies.queue_region(url, None, "eu-west-1") == "eu-west-1"
+    assert invalid(resource_policies.queue_region, url, None, "us-east-1") == (
+        "queue_url: the URL names Region eu-west-1, but region is us-east-1; leave region out, or give the URL of the queue in that Region.")
+    assert resource_policies.queue_region(f"http://127.0.0.1:4566/{ACCOUNT}/q", None, "us-east-1") is None
+    assert resource_policies.queue_region(None, "eu-west-2", "eu-west-2") == "eu-west-2"
