@@ -122,13 +122,13 @@ def private_directory(path: str, option: str) -> str:
     try:
         status = os.stat(path)
     except OSError as error:
-        raise InvalidInput(f"{option}: {_shown(path)} cannot be read ({error.strerror}).") from None
+        raise InvalidInput(f"{option}: {path!r} cannot be read ({error.strerror}).") from None
     if not stat.S_ISDIR(status.st_mode):
-        raise InvalidInput(f"{option}: {_shown(path)} is not a directory.")
+        raise InvalidInput(f"{option}: {path!r} is not a directory.")
     if status.st_uid not in (os.geteuid(), 0):
-        raise InvalidInput(f"{option}: {_shown(path)} is owned by user id {status.st_uid}, not by this user "
+        raise InvalidInput(f"{option}: {path!r} is owned by user id {status.st_uid}, not by this user "
                            f"({os.geteuid()}): another user could replace what is written there. Use a directory of your own.")
     if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not status.st_mode & stat.S_ISVTX:
-        raise InvalidInput(f"{option}: {_shown(path)} is writable by other users (mode {stat.S_IMODE(status.st_mode):04o}) "
+        raise InvalidInput(f"{option}: {path!r} is writable by other users (mode {stat.S_IMODE(status.st_mode):04o}) "
                            "without the sticky bit: they could replace what is written there. Use chmod go-w, or another directory.")
     return path

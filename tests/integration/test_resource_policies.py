@@ -15,7 +15,6 @@ import json
 import os
 import pathlib
 import stat
-import subprocess
 import threading
 import time
 
@@ -23,7 +22,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ansible_environment
+from conftest import OLDER_CORES
 from rootguard_emulator.evidence import REGION, action, count, module_runs, queue_url, read_bucket_policy, read_queue_policy, root_client, writes
 
 MANIFEST = "MANIFEST.sha256"
@@ -603,19 +602,6 @@ def collection_playbook(kind: Kind) -> str:
     return str(REPO / "playbooks" / f"unlock_{kind.name}_policy.yml")
 
 
-def ansible_playbook_of(core: str) -> str:
-    """ansible-playbook of ansible-core ``core`` from the side virtualenvs of make cores."""
-    path = REPO / ".venv-cores" / f"ansible-core-{core}" / "bin" / "ansible-playbook"
-    if not path.exists():
-        pytest.skip(f"run make cores first: {path} is missing")
-    return str(path)
-
-
-def run_on_core(core: str, emulator, tmp_path, playbook: str, extra_vars: dict) -> subprocess.CompletedProcess:
-    command = [ansible_playbook_of(core), playbook, "-e", json.dumps(extra_vars)]
-    return subprocess.run(command, env=ansible_environment(emulator, tmp_path), capture_output=True, text=True, timeout=600, check=False)
-
-
 def tricky_lock(name: str) -> str:
     """A policy that locks everyone out, written as no serializer would: keys out of order, escapes, and
     whitespace that takes it over 20,480 bytes (AWS accepted it, so its backup must restore)."""
@@ -624,7 +610,7 @@ def tricky_lock(name: str) -> str:
             '  "Version": "2012-10-17"' + " " * 21000 + "\n}\n")
 
 
-@pytest.mark.parametrize("core", ["2.17", "2.18", "current"])
+@pytest.mark.parametrize("core", [None, *OLDER_CORES])
 def test_restore_from_puts_a_backup_back_byte_for_byte_on_every_core(core, control, emulator, run_playbook, tmp_path):
     truth = seeded(control)
     account = truth["accounts"][BUCKET.locked[0]]
@@ -642,10 +628,7 @@ def test_restore_from_puts_a_backup_back_byte_for_byte_on_every_core(core, contr
 
     variables = {"rootguard_account_id": account["id"], "rootguard_bucket": name, "rootguard_backup_dir": str(backups),
                  "rootguard_restore_from": str(backup)}
-    if core == "current":
-        restore = run_playbook(collection_playbook(BUCKET), extra_vars=variables)
-    else:
-        restore = run_on_core(core, emulator, tmp_path, collection_playbook(BUCKET), variables)
+    restore = run_playbook(collection_playbook(BUCKET), extra_vars=variables, core=core)
 
     assert restore.returncode == 0, restore.stdout[-3000:] + restore.stderr[-3000:]
     assert read_policy(emulator.endpoint, BUCKET, account["id"], name).encode("utf-8") == backup.read_bytes() == policy.encode("utf-8")
