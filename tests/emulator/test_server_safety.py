@@ -115,6 +115,22 @@ def test_moto_model_data_holds_no_secret_the_emulator_issued(http):
     assert all("access_key_id" in key and "secret_access_key" not in key for key in data["iam"]["AccessKey"])
 
 
+def test_no_control_or_moto_api_endpoint_serves_a_secret(http):
+    truth = http.seed(accounts=2, profile="full", features=FEATURES, trusted_access=True)
+    issued = issue_everything(http, truth)
+    issued.update({what: value for what, value in issued_secrets(http.endpoint).items()})  # the seeded root users' keys too
+    member = truth["accounts"][0]["id"]
+    paths = ["/moto-api/", "/moto-api/data.json", "/moto-api/config", "/moto-api/rootguard/requests", "/moto-api/rootguard/faults",
+             f"/moto-api/rootguard/root-user?account_id={member}", f"/moto-api/rootguard/account?account_id={member}",
+             "/moto-api/rootguard/organization", "/moto-api/rootguard/account-vending"]
+    texts = {}
+    for path in paths:
+        status, _headers, body = send(http.endpoint, path)
+        assert status in (200, 201), path
+        texts[path] = body.decode()
+    assert not leaks(texts, issued)
+
+
 def test_the_secrets_issued_are_read_in_process_by_the_test_evidence(http):
     truth = http.seed(accounts=2, profile="full", features=FEATURES, trusted_access=True)
     issued = issue_everything(http, truth)
