@@ -36,6 +36,9 @@ MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 TAG_PUNCTUATION = frozenset("_.:/=+-@")
 
+# The failure reasons of a CreateAccount request that may have lost a race with another request for the same account.
+RACE_REASONS = ("CONCURRENT_ACCOUNT_MODIFICATION", "EMAIL_ALREADY_EXISTS")
+
 # An existing account in another state cannot be vended again.
 USABLE_STATES = ("ACTIVE", "PENDING_ACTIVATION")
 
@@ -62,7 +65,8 @@ FAILURE_REASON_TEXT = {
                              "(an account of the organization would have been found by its email). Use another address."),
     "INVALID_ADDRESS": "AWS refused the management account's address; correct it in the AWS Billing console.",
     "INVALID_EMAIL": "AWS refused the email address; use another one.",
-    "CONCURRENT_ACCOUNT_MODIFICATION": "Another change to the organization's accounts was in progress; run the task again.",
+    "CONCURRENT_ACCOUNT_MODIFICATION": ("A request with the same information was already in progress (AWS's words), and no account "
+                                        "of the organization has this email address; run the task again."),
     "INTERNAL_FAILURE": "AWS failed internally; run the task again, and contact AWS Support if it keeps failing.",
     "GOVCLOUD_ACCOUNT_ALREADY_EXISTS": "An AWS GovCloud (US) account with this email address already exists.",
     "MISSING_BUSINESS_VALIDATION": _BUSINESS_VALIDATION,
@@ -371,43 +375,88 @@ class _Vending:
         if steps:
             require_management(self.caller, f"move or tag account {account['id']}")
         for action, operation, params in steps:
-            self.actions.append(action)
-            if not self.check_mode:
-                call(self.orgs, operation, **params)
+            if self.check_mode or self.make(operation, params):
+                self.actions.append(action)
         return dict(account, parent_id=wanted_parent, tags=tags_after(account["tags"], to_set, to_unset))
 
+    def make(self, operation: str, params: dict) -> bool:
+        """Make one change; False when another run made it first (the account is already where it is moved to)."""
+        try:
+            call(self.orgs, operation, **params)
+        except RootGuardError as error:
+            if (operation == "move_account" and is_code(error, "DuplicateAccountException", "SourceParentNotFoundException")
+                    and self.read(parent_of, params["AccountId"]) == params["DestinationParentId"]):
+                return False
+            raise
+        return True
+
     def create(self) -> dict:
-        """Wait for a request in progress for the same name, else CreateAccount and wait; then place the account."""
+        """Wait for a request in progress for the same name, else CreateAccount and wait; then place the account.
+
+        Only an account that this run's own CreateAccount made counts as created by it: one that another
+        request made (an earlier run's, or a concurrent run's) is placed and tagged as an existing account."""
         require_management(self.caller, "create an account")
         wanted_parent = self.desired.parent_id or self.root
         pending = self.read(request_in_progress, self.desired.name)
-        self.created = True
         if pending is not None:
             self.request_id = pending["Id"]
-            self.actions.append(f"wait for the CreateAccount request {pending['Id']} in progress for account name {self.desired.name!r}")
             if self.check_mode:
                 return self.planned(wanted_parent)
-            status = wait_for(self.orgs, pending, self.desired, self.sleep, self.clock)
-            if status["State"] == "SUCCEEDED":
-                account = _account(call(self.orgs, "describe_account", AccountId=status["AccountId"])["Account"])
-                if str(account["email"]).lower() == self.desired.email.lower():
-                    # Created by an earlier run: place and tag it as an existing account.
-                    account["parent_id"] = self.read(parent_of, account["id"])
-                    account["tags"] = dict(sorted(self.read(account_tags, account["id"]).items()))
-                    return self.reconcile(account)
+            account = self.account_of_request(pending)
+            if account is not None:
+                return account
             # That request was for another address, or it failed: ask for this account now.
-        self.actions.append(f"organizations:CreateAccount({self.desired.name}, {self.desired.email})")
+        create_action = f"organizations:CreateAccount({self.desired.name}, {self.desired.email})"
         if self.check_mode:
+            self.created = True
+            self.actions.append(create_action)
             return self.planned(wanted_parent)
         status = call(self.orgs, "create_account", **_create_params(self.desired))["CreateAccountStatus"]
         self.request_id = status["Id"]
         status = wait_for(self.orgs, status, self.desired, self.sleep, self.clock)
         if status["State"] != "SUCCEEDED":
-            raise creation_failed(status, self.desired)
+            account = self.account_of_a_concurrent_request(status) if status.get("FailureReason") in RACE_REASONS else None
+            if account is None:
+                raise creation_failed(status, self.desired)
+            return account
+        self.created = True
+        self.actions.append(create_action)
         # A new account starts in the root, with the tags CreateAccount was given: only a move may be left to do.
         account = _account(call(self.orgs, "describe_account", AccountId=status["AccountId"])["Account"])
         account.update(parent_id=self.root, tags=dict(sorted((self.desired.tags or {}).items())))
         return self.reconcile(account)
+
+    def account_of_request(self, pending: dict) -> dict | None:
+        """Wait for another CreateAccount request for this name; the account it made with this email address,
+        placed and tagged, or None when it failed or made an account with another address."""
+        status = wait_for(self.orgs, pending, self.desired, self.sleep, self.clock)
+        if status["State"] != "SUCCEEDED":
+            return None
+        listed = call(self.orgs, "describe_account", AccountId=status["AccountId"])["Account"]
+        if str(listed.get("Email", "")).lower() != self.desired.email.lower():
+            return None
+        return self.reconcile(self.current(listed))
+
+    def account_of_a_concurrent_request(self, failed: dict) -> dict | None:
+        """After this run's request FAILED with CONCURRENT_ACCOUNT_MODIFICATION or EMAIL_ALREADY_EXISTS: the account
+        that another request made meanwhile with this email address (waiting for it when it is still in progress),
+        placed and tagged; None when the organization has no such account."""
+        account = None
+        pending = self.read(request_in_progress, self.desired.name)
+        if pending is not None and pending["Id"] != failed["Id"]:
+            self.request_id = pending["Id"]
+            account = self.account_of_request(pending)
+        if account is None:
+            listed = self.read(find_by_email, self.desired.email)
+            if listed is None:
+                return None
+            account = self.reconcile(self.current(listed))
+        self.warnings.insert(0, (
+            f"email: this task's CreateAccount request {failed['Id']} failed with {failed['FailureReason']} because another request "
+            f"created account {account['id']} with this email address at the same time (another run vending it?); this task "
+            "placed and tagged that account, and did not create it."
+        ))
+        return account
 
     def planned(self, wanted_parent: str) -> dict:
         """Check mode, for an account that does not exist yet: it would start in the root, then move."""

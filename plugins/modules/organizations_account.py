@@ -22,8 +22,15 @@ description:
     (RV(failure_reason), such as C(EMAIL_ALREADY_EXISTS) or C(ACCOUNT_LIMIT_EXCEEDED)) and what to do about it. Once
     created, the account is moved from the root to O(parent_id).
   - Before creating, the module looks for a C(CreateAccount) request still C(IN_PROGRESS) for the same account name
-    (C(ListCreateAccountStatus)), such as the one of a run that stopped waiting (RV(error_class=timeout)), and waits for it
-    instead of asking for a second account.
+    (C(ListCreateAccountStatus)), such as the one of a run that stopped waiting (RV(error_class=timeout)) or of another run
+    vending the same account at the same time, and waits for it instead of asking for a second account. The account that
+    request makes is placed and tagged as an existing one - RV(created) is false, and RV(changed) counts only this task's
+    moves and tags.
+  - Two runs may still both ask for the account. AWS then fails the second request with C(CONCURRENT_ACCOUNT_MODIFICATION)
+    ("you already submitted a request with the same information") or, once the first has made the account,
+    C(EMAIL_ALREADY_EXISTS). On either, the module looks again - for a request in progress for the name, waited for, then
+    for an account of the organization with the email address - and takes that account with a warning, rather than
+    reporting the address as another account's. Only when there is none does the task fail with the reason.
   - Everything is read before the first write, so that an unknown O(parent_id) (RV(error_class=not_found)), a caller that
     is not the management account (RV(error_class=not_management_account)) or an existing account that is closed
     (RV(error_class=conflict)) fails the task before any change, in check mode too.
@@ -102,6 +109,9 @@ notes:
   - C(CreateAccount) has no idempotency token. The module finds a request in progress by the account name, as
     C(ListCreateAccountStatus) gives no email address; a request for another address under the same name is waited for,
     then the account asked for is created.
+  - ASSUMED - AWS documents C(CONCURRENT_ACCOUNT_MODIFICATION) as "you already submitted a request with the same
+    information" without saying which information; the module treats it, like C(EMAIL_ALREADY_EXISTS), as a possible race
+    with another request for this email address and looks for that request's account before failing.
 """
 
 EXAMPLES = r"""
@@ -175,8 +185,10 @@ account:
       sample: {"team": "payments"}
 created:
   description:
-    - True when the account did not exist before the task - created by it (or that would be, in check mode), or by an
-      earlier request the task waited for.
+    - True when this task's own C(CreateAccount) request made the account (or would, in check mode).
+    - False for an account that existed, or that another request made - one the task waited for (an earlier run's, or a
+      concurrent run's), or the one that made this task's request fail with C(CONCURRENT_ACCOUNT_MODIFICATION) or
+      C(EMAIL_ALREADY_EXISTS).
   returned: success
   type: bool
 actions:
@@ -184,12 +196,14 @@ actions:
     - What the task did, or would do in check mode, in order - such as C(organizations:CreateAccount(name, email)),
       C(organizations:MoveAccount(r-ab12 -> ou-ab12-cdefgh34)), C(organizations:TagResource(team)); empty when nothing
       changes.
+    - Only changes this task's calls made - not a wait for another request, not a C(CreateAccount) request that failed, not a
+      move another run made first.
   returned: success
   type: list
   elements: str
 create_account_request_id:
   description:
-    - The C(CreateAccount) request the task made or waited for (C(car-...)); null when none.
+    - The C(CreateAccount) request the task made, or the one of another run it waited for (C(car-...)); null when none.
     - On a failure, the request that failed or is still in progress.
   returned: success, and on failure once a request was made
   type: str

@@ -180,6 +180,34 @@ def test_an_email_of_an_account_of_the_organization_already_exists(aws):
     assert (status["State"], status["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS")
 
 
+def test_a_second_request_for_an_address_in_progress_fails_as_a_concurrent_modification(aws):
+    aws.seed(accounts=1, profile="none")
+    set_polls(aws, 1)
+    org = aws.client("organizations")
+
+    first = create(org)
+    second = create(org, email="PAYMENTS@example.com")
+
+    assert (first["State"], second["State"]) == ("IN_PROGRESS", "IN_PROGRESS")
+    assert [entry["Id"] for entry in org.list_create_account_status(States=["IN_PROGRESS"])["CreateAccountStatuses"]] == [first["Id"],
+                                                                                                                        second["Id"]]
+    poll(org, second["Id"])
+    second = poll(org, second["Id"])
+    assert (second["State"], second["FailureReason"]) == ("FAILED", "CONCURRENT_ACCOUNT_MODIFICATION")
+    poll(org, first["Id"])
+    first = poll(org, first["Id"])
+    assert first["State"] == "SUCCEEDED" and emails(org)["payments@example.com"]["Id"] == first["AccountId"]
+
+
+def test_a_request_after_another_created_the_address_fails_as_existing(aws):
+    aws.seed(accounts=1, profile="none")
+    org = aws.client("organizations")
+    first = create(org)
+    second = create(org, name="Payments again")
+    assert first["State"] == "SUCCEEDED"
+    assert (second["State"], second["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS")
+
+
 def test_the_control_api_refuses_an_unknown_failure_reason(aws):
     if aws.endpoint:
         with pytest.raises(urllib.error.HTTPError) as excinfo:

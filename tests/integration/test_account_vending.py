@@ -5,12 +5,14 @@ write, and any CreateAccount, was made)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import pathlib
 import re
 import stat
 
 import boto3
+import pytest
 
 from rootguard_emulator.evidence import writes
 
@@ -218,13 +220,75 @@ def test_module_timeout_then_a_rerun_waits_for_the_same_request(control, run_pla
     assert timed_out["failed"] is True and timed_out["error_class"] == "timeout"
     assert timed_out["msg"].startswith("wait_timeout: the CreateAccount request car-")
     request_id = timed_out["create_account_request_id"]
-    assert pending["actions"][0] == f"wait for the CreateAccount request {request_id} in progress for account name 'slow'"
-    assert resumed["failed"] is False and resumed["created"] is True
+    # In check mode, and then for real, the rerun waits for that request: its account is not this rerun's creation.
+    assert (pending["changed"], pending["created"], pending["create_account_request_id"]) == (True, False, request_id)
+    assert pending["actions"] == [f"organizations:MoveAccount({truth['root_id']} -> {sandbox})"]
+    assert resumed["failed"] is False and resumed["created"] is False
+    assert resumed["changed"] is True and resumed["actions"] == [f"organizations:MoveAccount({truth['root_id']} -> {sandbox})"]
     assert resumed["create_account_request_id"] == request_id
     assert resumed["account"]["parent_id"] == sandbox and resumed["account"]["tags"] == {"team": "slow"}
     assert actions(control).count("organizations:CreateAccount") == 1
     (request,) = control.account_vending()["requests"]
     assert (request["id"], request["state"], request["account_id"]) == (request_id, "SUCCEEDED", resumed["account"]["id"])
+
+
+@pytest.mark.parametrize("race", ["one_request", "three_requests"])
+def test_module_runs_vending_the_same_account_at_once_create_it_once_and_say_so(control, run_playbook, tmp_path, race):
+    """Three runs at once for one new account: one creates it; the others wait for that request, or see their own
+    fail as AWS fails a second request with the same information (CONCURRENT_ACCOUNT_MODIFICATION) or for an email
+    just taken (EMAIL_ALREADY_EXISTS), and take the account - none claims it, none reports the address as another's.
+    With CreateAccount slowed down, every run asks before any request is listed: all three requests are made."""
+    truth = control.seed(accounts=1, profile="none", trusted_access=True, features=FEATURES)
+    control.set_account_creation_polls(2)
+    if race == "three_requests":
+        control.add_fault(kind="slow", service="organizations", action="CreateAccount", delay_seconds=6)
+    sandbox = ou_id(truth, "Sandbox")
+    call = {"name": "twice", "email": "aws-twice@example.com", "parent_id": sandbox, "tags": {"team": "twice"}}
+    control.clear_requests()
+
+    def vend_once(index: int) -> dict:
+        results = tmp_path / f"run-{index}"
+        results.mkdir()
+        run = run_playbook(MODULE_PLAYBOOK, extra_vars={"results_dir": str(results), "calls": [call]})
+        assert run.returncode == 0, output(run)
+        (result,) = json.loads((results / "account.json").read_text())["results"]
+        return result
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(vend_once, range(3)))
+
+    assert [result["failed"] for result in results] == [False, False, False], results
+    assert not any("belongs to another" in json.dumps(result) for result in results)
+    (account_id,) = {result["account"]["id"] for result in results}
+    assert sorted(result["created"] for result in results) == [False, False, True]
+    (creator,) = [result for result in results if result["created"]]
+    assert creator["actions"][0] == "organizations:CreateAccount(twice, aws-twice@example.com)"
+    requests = control.account_vending()["requests"]
+    succeeded = [request for request in requests if request["state"] == "SUCCEEDED"]
+    assert [(request["id"], request["account_id"]) for request in succeeded] == [(creator["create_account_request_id"], account_id)]
+    assert {request["failure_reason"] for request in requests if request["state"] == "FAILED"} <= {"CONCURRENT_ACCOUNT_MODIFICATION",
+                                                                                                   "EMAIL_ALREADY_EXISTS"}
+    if race == "three_requests":
+        assert sorted(request["failure_reason"] or "" for request in requests) == ["", "CONCURRENT_ACCOUNT_MODIFICATION",
+                                                                                   "CONCURRENT_ACCOUNT_MODIFICATION"]
+        for result in results:
+            if result is not creator:
+                (warning,) = result["warnings"]
+                assert re.fullmatch(f"email: this task's CreateAccount request car-[a-z0-9]+ failed with CONCURRENT_ACCOUNT_MODIFICATION "
+                                    f"because another request created account {account_id} with this email address at the same time "
+                                    r"\(another run vending it\?\); this task placed and tagged that account, and did not create it\.",
+                                    warning), warning
+    # The other runs claim no creation, and of all three runs one only claims the move (whichever made it first).
+    assert all(result["actions"] in ([], [f"organizations:MoveAccount({truth['root_id']} -> {sandbox})"])
+               for result in results if result is not creator)
+    moves = [action for result in results for action in result["actions"] if action.startswith("organizations:MoveAccount")]
+    assert moves == [f"organizations:MoveAccount({truth['root_id']} -> {sandbox})"]
+    state = control.account(account_id)
+    assert (state["name"], state["email"], state["parent_id"], state["tags"]) == ("twice", "aws-twice@example.com", sandbox, {"team": "twice"})
+    emails = [entry for entry in boto3.client("organizations", endpoint_url=control.endpoint, region_name="us-east-1",
+                                              aws_access_key_id="testing", aws_secret_access_key="testing").list_accounts()["Accounts"]
+              if entry["Email"] == "aws-twice@example.com"]
+    assert len(emails) == 1
 
 
 def test_module_existing_account_is_moved_tagged_and_never_created_twice(control, run_playbook):

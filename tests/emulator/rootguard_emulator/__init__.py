@@ -11,7 +11,7 @@ from moto.core.base_backend import BackendDict
 from moto.organizations.models import organizations_backends
 from moto.sqs.models import Queue
 
-from . import accounts_ext, auth, control, iam_ext, lookup, organizations_ext, speed, sts_ext
+from . import accounts_ext, auth, control, credentials, iam_ext, lookup, organizations_ext, secrecy, speed, sts_ext
 from .state import STATE
 
 __all__ = ["install", "STATE"]
@@ -51,7 +51,9 @@ def install() -> None:
         auth.install()
         iam_ext.install()
         sts_ext.install()
+        credentials.install()
         organizations_ext.install()
         accounts_ext.install()
         control.install()
+        secrecy.install()
         _installed = True

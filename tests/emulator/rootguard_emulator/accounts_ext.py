@@ -11,9 +11,16 @@ A request FAILS with:
 
 * a FailureReason injected through the control API for the next CreateAccount of
   an email address or account name (``fail_next``);
-* EMAIL_ALREADY_EXISTS when the email address (compared case-insensitively) is
-  already that of an account of the organization, or is registered through the
-  control API as the address of an AWS account outside it (``add_foreign_emails``).
+* CONCURRENT_ACCOUNT_MODIFICATION when a request of the organization for the same
+  email address (compared case-insensitively) is still IN_PROGRESS: AWS's
+  CreateAccountStatus documents this reason as "You already submitted a request
+  with the same information". [ASSUMED: which information counts as the same is
+  not documented; the email address, unique to an AWS account, is taken here.]
+* EMAIL_ALREADY_EXISTS ("another AWS account with that email address already
+  exists") when the email address is already that of an account of the
+  organization - one created a moment ago by another request included - or is
+  registered through the control API as the address of an AWS account outside it
+  (``add_foreign_emails``).
 
 ListCreateAccountStatus lists these requests with moto's own (seeded accounts),
 filtered by ``States`` and paged by ``MaxResults`` (1-20). MoveAccount also
@@ -244,6 +251,9 @@ def _failure_reason(backend: OrganizationsBackend, email: str, name: str) -> str
         if rule.matches(email, name):
             rule.used += 1
             return rule.reason
+    if any(request.state == "IN_PROGRESS" and request.management_account_id == backend.account_id and request.email.lower() == email.lower()
+           for request in VENDING.requests.values()):
+        return "CONCURRENT_ACCOUNT_MODIFICATION"
     if email.lower() in VENDING.foreign_emails:
         return "EMAIL_ALREADY_EXISTS"
     if any(account.email.lower() == email.lower() for account in backend.accounts):

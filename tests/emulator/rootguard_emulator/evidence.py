@@ -3,11 +3,11 @@ policies as a member account's root user sees them, and every secret it issued."
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import boto3
 from botocore.exceptions import ClientError
+
+from . import secrecy
+from .server import serves_in_this_process
 
 REGION = "us-east-1"
 TASK_POLICY_ARN = "arn:aws:iam::aws:policy/root-task/{}"
@@ -82,15 +82,19 @@ def read_queue_policy(endpoint: str, account_id: str, name: str) -> str | None:
 
 
 def model_data(endpoint: str) -> dict:
-    """moto's dump of every backend's models."""
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=60) as response:  # nosec - loopback only
-        return json.loads(response.read())
+    """moto's dump of every backend's models, secrets included, read in this process: no
+    endpoint serves the secrets (``/moto-api/data.json`` is the dump without them)."""
+    if not serves_in_this_process(endpoint):
+        raise LookupError(f"{endpoint} is not served by an emulator in this process (EmulatorServer): "
+                          "the secrets it issued are read in-process only")
+    return secrecy.model_data()
 
 
 def issued_secrets(endpoint: str) -> dict:
-    """Every secret the emulator holds, by what it is: the secret keys and session tokens of the
-    root sessions and assumed roles it issued, and the secret keys of every IAM access key (the
-    root users' own included)."""
+    """Every secret the emulator at ``endpoint`` (served by this process) holds, by what it is:
+    the secret keys and session tokens of the root sessions, assumed roles and other temporary
+    credentials it issued, and the secret keys of every IAM access key (the root users' own
+    included)."""
     data = model_data(endpoint)
     secrets: dict = {}
     for session in data.get("sts_ext", {}).get("RootSession", []):
@@ -99,6 +103,10 @@ def issued_secrets(endpoint: str) -> dict:
     for role in data.get("sts", {}).get("AssumedRole", []):
         secrets.setdefault(f"secret key of assumed role {role['access_key_id']}", role["secret_access_key"])
         secrets.setdefault(f"session token of assumed role {role['access_key_id']}", role["session_token"])
+    for token in data.get("sts", {}).get("Token", []):
+        if "session_token" in token:
+            secrets.setdefault(f"secret key of temporary credentials {token['access_key_id']}", token["secret_access_key"])
+            secrets.setdefault(f"session token of temporary credentials {token['access_key_id']}", token["session_token"])
     for key in data.get("iam", {}).get("AccessKey", []):
         secrets.setdefault(f"secret key of access key {key['access_key_id']}", key["secret_access_key"])
     return secrets

@@ -1,8 +1,16 @@
-"""Serving the emulator over HTTP on 127.0.0.1, in a thread or in the foreground."""
+"""Serving the emulator over HTTP on 127.0.0.1, in a thread or in the foreground.
+
+Only for clients on this machine that are not web pages of another origin: a request with
+an ``Origin`` header other than the emulator's own (every cross-origin ``fetch`` and form
+post of a browser has one; SDKs and the CLI send none) is refused with 403 before it
+reaches moto, CORS preflights included, and no response carries ``Access-Control-*``
+headers (moto's server would allow any origin) - so a page cannot read or change the
+emulator through the browser of someone who runs it. S3 bucket CORS is not emulated."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import logging
@@ -12,6 +20,7 @@ import socket
 import sys
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -23,6 +32,45 @@ from .seed import PROFILES, seed
 DEFAULT_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Seconds an idle persistent connection is kept open.
 IDLE_SECONDS = 30
+HOST = "127.0.0.1"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+# The endpoints of the emulators serving in this process (what the test evidence may read in-process).
+_serving: set[str] = set()
+
+
+class PortUnavailable(RuntimeError):
+    """The emulator cannot listen on the port asked for."""
+
+
+def serves_in_this_process(endpoint: str) -> bool:
+    return endpoint.rstrip("/") in _serving
+
+
+def _same_origin(origin: str, host: str | None) -> bool:
+    """Whether ``origin`` is the emulator's own (a page it serves, such as moto's dashboard)."""
+    parts = urlsplit(origin)
+    return bool(host) and parts.scheme == "http" and parts.netloc == host and parts.hostname in LOOPBACK_NAMES
+
+
+class NoCrossOrigin:
+    """WSGI middleware: refuses requests from another web origin, and strips CORS headers."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and not _same_origin(origin, environ.get("HTTP_HOST")):
+            body = (f"cross-origin request refused: the rootguard emulator answers no web page of another origin ({origin})\n"
+                    .encode("utf-8", "backslashreplace"))
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+            return [body]
+
+        def start_without_cors(status: str, headers: list, exc_info: Any = None) -> Any:
+            kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+            return start_response(status, kept, exc_info)
+
+        return self.app(environ, start_without_cors)
 
 
 class PersistentConnectionHandler(MotoRequestHandler):
@@ -77,13 +125,23 @@ class PersistentConnectionHandler(MotoRequestHandler):
 
 
 class _Server(ThreadedMotoServer):
-    """moto's threaded server with PersistentConnectionHandler."""
+    """moto's threaded server with PersistentConnectionHandler and NoCrossOrigin, listening
+    before start() returns: a port that is taken is PortUnavailable at once (moto binds in
+    its thread, where werkzeug's sys.exit() on a taken port leaves start() waiting forever)."""
 
-    def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=PersistentConnectionHandler)
+    def start(self) -> None:
+        try:
+            listener = socket.create_server((self._ip_address, self._port))
+        except OSError as error:
+            reason = "the port is already in use" if error.errno == errno.EADDRINUSE else (error.strerror or str(error))
+            raise PortUnavailable(f"cannot listen on {self._ip_address}:{self._port}: {reason}") from None
+        with listener:
+            app = NoCrossOrigin(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=PersistentConnectionHandler,
+                                       fd=listener.fileno())
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
 
 
 class EmulatorServer:
@@ -94,16 +152,19 @@ class EmulatorServer:
             raise RuntimeError("MOTO_ACCOUNT_ID overrides access-key routing; unset it to run the emulator")
         install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = _Server(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server = _Server(ip_address=HOST, port=port, verbose=False)
         self.endpoint = ""
 
     def start(self) -> "EmulatorServer":
+        """Listen (PortUnavailable when the port is taken) and serve in a thread."""
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        _serving.add(self.endpoint)
         return self
 
     def stop(self) -> None:
+        _serving.discard(self.endpoint)
         self._server.stop()
 
     def __enter__(self) -> "EmulatorServer":
@@ -129,7 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
-    server = EmulatorServer(port=args.port).start()
+    try:
+        server = EmulatorServer(port=args.port).start()
+    except PortUnavailable as error:
+        print(f"rootguard emulator: {error}; stop what listens there or choose another --port", file=sys.stderr)
+        return 2
     summary = ""
     if args.accounts:
         features = ["RootCredentialsManagement", "RootSessions"] if args.enable_root_access else []

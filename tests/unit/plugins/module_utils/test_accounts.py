@@ -357,6 +357,7 @@ def test_check_mode_says_what_would_be_created_and_writes_nothing(aws):
 
 @pytest.mark.parametrize("reason, hint", [
     ("EMAIL_ALREADY_EXISTS", "belongs to another AWS account"),
+    ("CONCURRENT_ACCOUNT_MODIFICATION", "no account of the organization has this email address"),
     ("ACCOUNT_LIMIT_EXCEEDED", "quota of accounts"),
     ("INTERNAL_FAILURE", "run the task again"),
     ("MISSING_PAYMENT_INSTRUMENT", "payment method"),
@@ -368,6 +369,10 @@ def test_a_failed_request_is_an_error_with_the_failure_reason(aws, reason, hint)
     aws.respond("organizations", "create_account", status(), Email=EMAIL, AccountName="payments",
                 Tags=[{"Key": "team", "Value": "payments"}])
     aws.respond("organizations", "describe_create_account_status", status("FAILED", FailureReason=reason), CreateAccountRequestId=REQUEST)
+    race = reason in accounts.RACE_REASONS
+    if race:  # no other request for the name, and still no account of the organization with the address
+        no_request_in_progress(aws)
+        aws.respond("organizations", "list_accounts", {"Accounts": [account_response(EXISTING, email="someone-else@example.com")]})
 
     with pytest.raises(errors.AccountCreationFailed) as excinfo:
         run(aws, desired())
@@ -378,6 +383,8 @@ def test_a_failed_request_is_an_error_with_the_failure_reason(aws, reason, hint)
     assert error.as_dict() == {"error_class": "account_creation_failed", "message": error.message, "aws_error_code": reason,
                                "operation": "DescribeCreateAccountStatus", "failure_reason": reason, "create_account_request_id": REQUEST}
     assert aws.writes() == ["organizations:CreateAccount"]
+    if race:
+        assert aws.calls[-2:] == ["organizations:ListCreateAccountStatus", "organizations:ListAccounts"]
 
 
 def test_polling_is_bounded_by_wait_timeout(aws):
@@ -417,20 +424,34 @@ def test_a_request_in_progress_for_the_name_is_waited_for_instead_of_creating_tw
     result = run(aws, desired(), time=time)
 
     assert "organizations:CreateAccount" not in aws.calls
-    assert result["create_account_request_id"] == REQUEST and result["created"] is True
-    assert result["actions"] == [f"wait for the CreateAccount request {REQUEST} in progress for account name 'payments'",
-                                 f"organizations:MoveAccount({ROOT} -> {PAYMENTS})", "organizations:TagResource(team)"]
+    # Another request made the account: this run waited for it, then placed and tagged it - it did not create it.
+    assert result["create_account_request_id"] == REQUEST and result["created"] is False
+    assert result["actions"] == [f"organizations:MoveAccount({ROOT} -> {PAYMENTS})", "organizations:TagResource(team)"]
+    assert result["changed"] is True and result["warnings"] == []
     assert result["account"] == account_result(NEW, email=EMAIL.upper())
     assert time.sleeps == [1]
+
+
+def test_an_account_made_by_a_request_waited_for_and_already_in_place_is_no_change(aws):
+    start(aws)
+    no_request_in_progress(aws, status()["CreateAccountStatus"])
+    aws.respond("organizations", "describe_create_account_status", status("SUCCEEDED", AccountId=NEW), CreateAccountRequestId=REQUEST)
+    aws.respond("organizations", "describe_account", {"Account": account_response(NEW)}, AccountId=NEW)
+    existing(aws, PAYMENTS, {"team": "payments"}, account_id=NEW)
+
+    result = run(aws, desired())
+
+    assert (result["changed"], result["created"], result["actions"]) == (False, False, [])
+    assert result["create_account_request_id"] == REQUEST and result["account"] == account_result(NEW)
+    assert aws.writes() == []
 
 
 def test_a_request_in_progress_is_not_waited_for_in_check_mode(aws):
     start(aws)
     no_request_in_progress(aws, status(name="other")["CreateAccountStatus"], status()["CreateAccountStatus"])
     result = run(aws, desired(), check_mode=True)
-    assert result["actions"] == [f"wait for the CreateAccount request {REQUEST} in progress for account name 'payments'",
-                                 f"organizations:MoveAccount({ROOT} -> {PAYMENTS})"]
-    assert result["create_account_request_id"] == REQUEST
+    assert result["actions"] == [f"organizations:MoveAccount({ROOT} -> {PAYMENTS})"]
+    assert (result["created"], result["create_account_request_id"], result["account"]["id"]) == (False, REQUEST, None)
     assert aws.calls == CREATE_READS
 
 
@@ -453,6 +474,80 @@ def test_a_request_in_progress_for_another_address_or_that_fails_leads_to_a_new_
     assert result["create_account_request_id"] == "car-zzzzzzzz9"
     assert result["account"]["id"] == NEW
     assert aws.writes() == ["organizations:CreateAccount"]
+
+
+def test_a_request_that_lost_a_race_waits_for_the_winner_and_takes_its_account(aws):
+    """Two runs asked at once: this run's request FAILED with CONCURRENT_ACCOUNT_MODIFICATION while the other
+    run's request for the same name is still in progress."""
+    start(aws)
+    no_request_in_progress(aws)
+    aws.respond("organizations", "create_account", status(), Email=EMAIL, AccountName="payments", Tags=[{"Key": "team", "Value": "payments"}])
+    aws.respond("organizations", "describe_create_account_status", status("FAILED", FailureReason="CONCURRENT_ACCOUNT_MODIFICATION"),
+                CreateAccountRequestId=REQUEST)
+    other = "car-0ther0000000"
+    no_request_in_progress(aws, status(request_id=other)["CreateAccountStatus"])
+    aws.respond("organizations", "describe_create_account_status", status("SUCCEEDED", request_id=other, AccountId=NEW),
+                CreateAccountRequestId=other)
+    aws.respond("organizations", "describe_account", {"Account": account_response(NEW)}, AccountId=NEW)
+    existing(aws, PAYMENTS, {"team": "payments"}, account_id=NEW)
+    time = FakeTime()
+
+    result = run(aws, desired(), time=time)
+
+    assert (result["changed"], result["created"], result["actions"]) == (False, False, [])
+    assert result["account"] == account_result(NEW) and result["create_account_request_id"] == other
+    assert result["warnings"] == [
+        f"email: this task's CreateAccount request {REQUEST} failed with CONCURRENT_ACCOUNT_MODIFICATION because another request "
+        f"created account {NEW} with this email address at the same time (another run vending it?); this task placed and tagged "
+        "that account, and did not create it."]
+    assert aws.writes() == ["organizations:CreateAccount"]
+    assert time.sleeps == [1, 1]  # a poll of this run's request, then one of the other's
+
+
+def test_a_request_that_found_the_address_just_taken_in_the_organization_takes_that_account(aws):
+    """The other run's account appeared between this run's ListAccounts and its CreateAccount: EMAIL_ALREADY_EXISTS."""
+    start(aws)
+    no_request_in_progress(aws)
+    aws.respond("organizations", "create_account", status("FAILED", FailureReason="EMAIL_ALREADY_EXISTS"), Email=EMAIL,
+                AccountName="payments", Tags=[{"Key": "team", "Value": "payments"}])
+    no_request_in_progress(aws)
+    aws.respond("organizations", "list_accounts", {"Accounts": [account_response(NEW, email=EMAIL.upper())]})
+    existing(aws, ROOT, {"team": "payments"}, account_id=NEW)
+    aws.respond("organizations", "move_account", {}, AccountId=NEW, SourceParentId=ROOT, DestinationParentId=PAYMENTS)
+
+    result = run(aws, desired())
+
+    assert (result["changed"], result["created"]) == (True, False)
+    assert result["actions"] == [f"organizations:MoveAccount({ROOT} -> {PAYMENTS})"]
+    assert result["account"] == account_result(NEW, email=EMAIL.upper()) and result["create_account_request_id"] == REQUEST
+    assert result["warnings"][0].startswith(f"email: this task's CreateAccount request {REQUEST} failed with EMAIL_ALREADY_EXISTS "
+                                            f"because another request created account {NEW}")
+    assert aws.writes() == ["organizations:CreateAccount", "organizations:MoveAccount"]
+
+
+@pytest.mark.parametrize("code", ["DuplicateAccountException", "SourceParentNotFoundException"])
+def test_a_move_another_run_made_first_is_not_this_runs_change(aws, code):
+    start(aws, listed=[account_response()])
+    existing(aws, ROOT, {"team": "payments"})
+    aws.fail("organizations", "move_account", code, "moved meanwhile", AccountId=EXISTING, SourceParentId=ROOT, DestinationParentId=PAYMENTS)
+    aws.respond("organizations", "list_parents", {"Parents": [{"Id": PAYMENTS, "Type": "ORGANIZATIONAL_UNIT"}]}, ChildId=EXISTING)
+
+    result = run(aws, desired())
+
+    assert (result["changed"], result["actions"]) == (False, [])
+    assert result["account"]["parent_id"] == PAYMENTS
+
+
+def test_a_move_that_fails_for_another_reason_is_still_an_error(aws):
+    start(aws, listed=[account_response()])
+    existing(aws, ROOT, {"team": "payments"})
+    aws.fail("organizations", "move_account", "SourceParentNotFoundException", "moved meanwhile", AccountId=EXISTING, SourceParentId=ROOT,
+             DestinationParentId=PAYMENTS)
+    aws.respond("organizations", "list_parents", {"Parents": [{"Id": SANDBOX, "Type": "ORGANIZATIONAL_UNIT"}]}, ChildId=EXISTING)
+
+    with pytest.raises(errors.RootGuardError) as excinfo:
+        run(aws, desired())
+    assert excinfo.value.aws_error_code == "SourceParentNotFoundException"
 
 
 def test_only_the_management_account_creates(aws):
@@ -493,7 +588,7 @@ def test_timeout_then_reuse_then_failure_against_the_emulator(emulator_factory):
         accounts.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
     resumed = accounts.ensure_account(emulator_factory, desired(parent_id=None, tags=None), False, sleep=time.sleep, clock=time.clock)
     requests = accounts_ext.VENDING.describe()["requests"]
-    assert len(requests) == 1 and resumed["create_account_request_id"] == requests[0]["id"] and resumed["created"] is True
+    assert len(requests) == 1 and resumed["create_account_request_id"] == requests[0]["id"] and resumed["created"] is False
     # created while RootCredentialsManagement was off: a root password that can be recovered
     assert root_user(resumed["account"]["id"]).describe()["password"] is True
 
