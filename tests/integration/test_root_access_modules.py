@@ -9,10 +9,10 @@ never show in Ansible's output."""
 from __future__ import annotations
 
 import json
-import urllib.request
 
 import pytest
 
+from rootguard_emulator import evidence
 from rootguard_emulator.evidence import action, count, module_runs, writes
 
 MANAGEMENT = "123456789012"
@@ -49,10 +49,8 @@ def ask(**args) -> dict:
 
 
 def root_sessions_issued(endpoint: str) -> list:
-    """The AssumeRoot sessions the emulator issued, secrets included (moto's model data)."""
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=60) as response:  # nosec - loopback only
-        data = json.loads(response.read())
-    return data.get("sts_ext", {}).get("RootSession", [])
+    """The AssumeRoot sessions the emulator issued, secrets included (moto's model data, read in this process)."""
+    return evidence.model_data(endpoint).get("sts_ext", {}).get("RootSession", [])
 
 
 def first_active_member(truth: dict) -> str:
