@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import bulk, errors, root_credentials
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, common, errors, root_credentials
 from ansible_collections.rootguard.aws.plugins.module_utils.targeting import Targets
 from rootguard_emulator.rootuser import root_user
 from rootguard_emulator.seed import seed
@@ -403,3 +403,44 @@ def test_remove_stopped_between_read_and_change_changes_nothing_more(emulator_fa
         assert all(step["done"] is False for entry in result["accounts"] for step in entry["actions"])
     changed = [member for member in members if not root_user(member).has_credentials]
     assert changed == [member for member, status in zip(members, statuses) if status == "changed"]
+
+
+# The module's own AnsiballZ file ---------------------------------------------------------------------
+
+class FakeModule:
+    def __init__(self, keep: bool):
+        self._keep_remote_files = keep
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_module_deletes_its_own_ansiballz_file_unless_remote_files_are_kept(tmp_path, monkeypatch, keep):
+    task_dir = tmp_path / "ansible-tmp-1796496618.68-9382-32104306025644"
+    task_dir.mkdir()
+    payload = task_dir / "AnsiballZ_root_credentials.py"
+    payload.write_text("ANSIBALLZ_PARAMS = '{\"secret_key\": \"s3cr3t\"}'")
+    monkeypatch.setattr(common, "_command_line", lambda: ["/usr/bin/python3", str(payload)])
+    assert common.own_payload() == str(payload)
+    common.remove_own_payload(FakeModule(keep))
+    assert payload.exists() is keep
+
+
+@pytest.mark.parametrize("name, directory", [
+    ("AnsiballZ_root_credentials.py", "somewhere"),   # not a task's temporary directory
+    ("root_credentials.py", "ansible-tmp-1-2-3"),      # not an AnsiballZ file
+    ("AnsiballZ_root_credentials.txt", "ansible-tmp-1-2-3"),
+])
+def test_no_other_file_is_ever_deleted(tmp_path, monkeypatch, name, directory):
+    (tmp_path / directory).mkdir()
+    path = tmp_path / directory / name
+    path.write_text("x")
+    monkeypatch.setattr(common, "_command_line", lambda: ["/usr/bin/python3", "-I", str(path)])
+    assert common.own_payload() is None
+    common.remove_own_payload(FakeModule(False))
+    assert path.exists()
+
+
+def test_with_pipelining_there_is_no_file_to_delete(monkeypatch):
+    monkeypatch.setattr(common, "_command_line", lambda: ["/usr/bin/python3"])
+    assert common.own_payload() is None
+    monkeypatch.setattr(common, "_command_line", lambda: ["/usr/bin/python3", "-c", "import sys"])
+    assert common.own_payload() is None
