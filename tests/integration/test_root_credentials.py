@@ -9,6 +9,7 @@ it was about, and the task policy of the root session that made it."""
 from __future__ import annotations
 
 import collections
+import json
 
 import pytest
 
@@ -437,32 +438,81 @@ def test_a_failed_account_does_not_stop_the_others(control, run_playbook, fail_o
         assert result["changed"] is True
 
 
-def test_a_virtual_mfa_device_that_cannot_be_deleted_is_reported_not_fatal(control, run_playbook):
+def removal_with_journal_playbook(tmp_path) -> str:
+    """root_credentials with journal and virtual_mfa_devices_left, its result saved as <result_name>.json."""
+    playbook = tmp_path / "removal_with_journal.yml"
+    playbook.write_text(json.dumps([{
+        "name": "Remove root credentials with a journal", "hosts": "localhost", "gather_facts": False,
+        "tasks": [
+            {"name": "Remove", "register": "removal", "ignore_errors": True, "rootguard.aws.root_credentials": {
+                "all_accounts": True, "journal": "{{ journal | default(omit) }}",
+                "virtual_mfa_devices_left": "{{ devices_left | default(omit) }}"}},
+            {"name": "Save the result", "ansible.builtin.copy": {
+                "content": "{{ removal | to_nice_json }}", "dest": "{{ results_dir }}/{{ result_name }}.json", "mode": "0600"}},
+        ]}]))
+    return str(playbook)
+
+
+@pytest.mark.parametrize("found_by", ["journal", "result"])
+def test_a_virtual_mfa_device_left_behind_fails_the_account_and_a_rerun_deletes_it(found_by, control, run_playbook, tmp_path):
     truth = control.seed(accounts=2, profile="full", features=[RCM])
     stuck = truth["accounts"][0]
     virtual = next(device["serial"] for device in stuck["root_user"]["mfa_devices"] if device["type"] == "virtual")
     control.add_fault(kind="custom", service="iam", action="DeleteVirtualMFADevice", account=stuck["id"], code="DeleteConflict",
                       status=409, message="The virtual MFA device is in use.")
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir(mode=0o700)
+    journal = str(journal_dir / "removal.jsonl")
+    playbook = removal_with_journal_playbook(tmp_path)
 
-    run = run_playbook(REMOVAL, {"all_accounts": True})
+    run = run_playbook(playbook, {"journal": journal, "result_name": "first"})
 
     assert run.returncode == 0, run.stdout + run.stderr
-    result = run.result("removal")
-    assert result["summary"]["changed"] == 2 and result["summary"]["failed"] == 0
-    steps = by_id(result)[stuck["id"]]["actions"]
+    result = run.result("first")
+    assert result["failed"] is True and result["changed"] is True
+    assert result["summary"]["changed"] == 1 and result["summary"]["failed"] == 1
+    account = by_id(result)[stuck["id"]]
+    assert account["error_class"] == "aws_error" and account["aws_error_code"] == "DeleteConflict"
+    assert account["error_message"].startswith(f"Virtual MFA device {virtual} was deactivated (no longer a credential of the root user) "
+                                                "but could not be deleted: ")
+    steps = account["actions"]
     assert [{"action": step["action"], "id": step["id"]} for step in steps] == expected_actions(stuck["root_user"])
     for step in steps:
         if step["action"] == "delete_virtual_mfa_device":
-            assert step["done"] is False
+            assert (step["done"], step["already_absent"]) == (False, False)
             assert "DeleteConflict" in step["error"] and virtual in step["id"]
         else:
-            assert (step["done"], step["error"]) == (True, None), step
+            assert (step["done"], step["already_absent"], step["error"]) == (True, False, None), step
     after = control.root_user(stuck["id"])
-    # Deactivated (no longer a root credential), but the device itself is left behind.
+    # Deactivated (no longer a root credential), but the device itself is left behind, and no root session can list it.
     assert not after["has_credentials"]
     assert after["mfa_devices"] == [{"serial": virtual, "type": "virtual", "enabled": False}]
     other = control.root_user(truth["accounts"][1]["id"])
     assert other["mfa_devices"] == [] and not other["has_credentials"]
+
+    control.clear_faults()
+    control.clear_requests()
+    rerun_vars = {"journal": journal} if found_by == "journal" else {"devices_left": [virtual]}
+    rerun = run_playbook(playbook, {**rerun_vars, "result_name": "rerun"}).result("rerun")
+
+    assert rerun.get("failed", False) is False and rerun["changed"] is True
+    assert by_id(rerun)[stuck["id"]]["status"] == "changed"
+    assert [(step["action"], step["id"], step["done"]) for step in by_id(rerun)[stuck["id"]]["actions"]] == [
+        ("delete_virtual_mfa_device", virtual, True)]
+    assert control.root_user(stuck["id"])["mfa_devices"] == []
+    entries = control.requests()["entries"]
+    assert [entry["action"] for entry in entries if entry["write"]] == ["DeleteVirtualMFADevice"]
+
+    # Once more: the device is gone, and the run says so without claiming it.
+    again = run_playbook(playbook, {**rerun_vars, "result_name": "again"}).result("again")
+    assert again["changed"] is False and again.get("failed", False) is False
+    steps = by_id(again)[stuck["id"]]["actions"]
+    if found_by == "journal":
+        # The journal's later lines show the device deleted: nothing is left to do.
+        assert steps == []
+    else:
+        assert [(step["done"], step["already_absent"]) for step in steps] == [(False, True)]
+        assert by_id(again)[stuck["id"]]["status"] == "ok"
 
 
 def test_an_expired_root_session_is_renewed_and_the_removal_completes(control, run_playbook):

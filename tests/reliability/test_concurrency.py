@@ -7,6 +7,10 @@ suspended between the listing and the work), so the comparison is exact."""
 
 from __future__ import annotations
 
+import json
+import pathlib
+import subprocess
+
 from reliability_support import (
     JOB,
     RCM,
@@ -14,11 +18,17 @@ from reliability_support import (
     assert_reported_as_done,
     by_id,
     injected,
+    is_clean,
     normalized,
     rejected_counts,
+    removed_by_state,
+    reported_done,
     statuses,
     throttle_everywhere,
 )
+from rootguard_integration_conftest import ansible_command, ansible_environment
+
+PLAYBOOKS = pathlib.Path(__file__).resolve().parents[1] / "integration" / "playbooks"
 
 ACCOUNTS = 20
 FULL, PASSWORD_ONLY, ACCESS_KEY, HARDWARE_MFA, FULL_TOO = 2, 1, 3, 8, 9
@@ -89,3 +99,56 @@ def test_concurrency_50_under_faults_ends_as_concurrency_1(control, run_playbook
            rejected=one["rejected"],
            removal={**{key: value for key, value in one["summary"].items() if value}, "error_classes": sorted(failed.values())},
            same_end_state=True)
+
+
+# ---------------------------------------------------------------------------
+# Two controllers at once
+
+TWO_ACCOUNTS = 8
+TWO_CONCURRENCY = 3
+
+
+def test_two_controllers_at_once_never_both_claim_a_removal(control, emulator, tmp_path, record):
+    """Two ansible-playbook runs of the removal, started together on the same organization (every IAM call
+    slowed so that they overlap account by account): each removal step the emulator shows done is claimed
+    ``done`` by exactly one of them; the other reports it ``already_absent`` (or did not plan it, having read
+    after it was done); an account where nothing was a run's own change is ``ok`` in that run, not ``changed``."""
+    truth = control.seed(accounts=TWO_ACCOUNTS, profile="full", features=[RCM])
+    control.add_fault(kind="slow", service="iam", delay_seconds=0.15)
+    members = active_members(truth)
+    runs = {}
+    for name in ("first", "second"):
+        directory = tmp_path / name
+        directory.mkdir()
+        variables = {"results_dir": str(directory), "all_accounts": True, "concurrency": TWO_CONCURRENCY, "fail_on_error": False,
+                     "result_name": "removal"}
+        command = [ansible_command("ansible-playbook"), str(PLAYBOOKS / "root_credentials_removal.yml"), "-e", json.dumps(variables)]
+        runs[name] = (directory, subprocess.Popen(command, env=ansible_environment(emulator, directory), stdout=subprocess.PIPE,
+                                                  stderr=subprocess.STDOUT, text=True))
+    results = {}
+    for name, (directory, process) in runs.items():
+        output, _ = process.communicate(timeout=600)
+        assert process.returncode == 0, output[-3000:]
+        results[name] = by_id(json.loads((directory / "removal.json").read_text()))
+
+    steps = claimed_twice = unclaimed = already_absent = 0
+    for account in members:
+        after = control.root_user(account["id"])
+        assert is_clean(after), account["id"]
+        done = {name: reported_done(result[account["id"]]) for name, result in results.items()}
+        shown = removed_by_state(account["root_user"], after)
+        steps += len(shown)
+        claimed_twice += len(done["first"] & done["second"])
+        unclaimed += len(shown - (done["first"] | done["second"]))
+        assert done["first"] | done["second"] <= shown
+        for result in results.values():
+            entry = result[account["id"]]
+            already_absent += sum(1 for step in entry["actions"] if step.get("already_absent"))
+            assert entry["status"] == ("changed" if reported_done(entry) else "ok"), entry
+    assert (claimed_twice, unclaimed) == (0, 0)
+    # The two runs did meet: some of one run's calls found the credential already gone.
+    assert already_absent > 0
+
+    record("two-controllers-removal", section="two_controllers", runs=2, accounts=len(truth["accounts"]),
+           active_accounts=len(members), concurrency=TWO_CONCURRENCY, steps=steps, claimed_twice=claimed_twice,
+           claimed_by_none=unclaimed)
