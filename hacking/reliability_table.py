@@ -32,6 +32,8 @@ SECTIONS = {
     "bad_input": ("Bad input", "| scenario | module | invalid-value cases | options (exempt) | API calls |"),
     "check_mode": ("Check mode", "| scenario | organization | modules | cases (changes due) | calls (writes) |"),
     "secrets": ("Secrets", "| scenario | runs | searched | secrets issued | found |"),
+    "interruptions": ("Interruptions", "| scenario | cancel | accounts | outcome |"),
+    "two_controllers": ("Two controllers at once", "| scenario | runs | accounts | outcome |"),
 }
 FAULT_ORDER = ("throttling-10", "throttling-30", "throttling-60", "server-errors", "slow-endpoint", "scp-denials",
                "session-expiry", "suspended-mid-run")
@@ -123,6 +125,20 @@ def row_line(row: dict) -> str:
         return (f"| {name} | {row['runs']} playbook runs at -vvvv: every module ({row['modules']}), every playbook "
                 f"({row['playbooks']}), {row['accounts']} accounts | {row['files_searched']} outputs and files "
                 f"(logs, results, reports, backups, temporary files kept) | {row['secrets_searched']} | {row['found']} |")
+    if section == "interruptions":
+        cancel = f"{row['signal']} to {row['target']} once {row['killed_after']} accounts were finished"
+        accounts = (f"{row['accounts']} ({row['active_accounts']} active), concurrency {row['concurrency']}, every IAM call "
+                    f"slowed by {row['slow_seconds']} s")
+        returned = "the result returned (task failed, `interrupted`, `changed` true)" if row["result_returned"] else "no result (nothing left to receive it)"
+        outcome = (f"accounts started after the cancel: {row['started_after_cancel']}; journal: {row['journal']}; {returned}; "
+                   f"re-run: {row['rerun_clean']} accounts clean; second re-run: {row['second_rerun_writes']} writes")
+        return f"| {name} | {cancel} | {accounts} | {outcome} |"
+    if section == "two_controllers":
+        accounts = f"{row['accounts']} ({row['active_accounts']} active), concurrency {row['concurrency']}"
+        outcome = (f"{row['steps']} removal steps, each claimed done by exactly one run ({row['claimed_twice']} claimed twice, "
+                   f"{row['claimed_by_none']} done but unclaimed); the other run reports each `already_absent` or did not plan it; "
+                   "every account clean")
+        return f"| {name} | {row['runs']} playbook runs at once | {accounts} | {outcome} |"
     raise ValueError(f"unknown section {section!r}")
 
 

@@ -73,6 +73,9 @@ BULK = [
     ("concurrency", "ten", ["concurrency", "int"]),
     ("concurrency", 2.5, ["concurrency", "int"]),
     ("fail_on_error", "maybe", ["fail_on_error", "bool"]),
+    ("journal", "/nonexistent-rootguard/run.jsonl", ["journal", "'/nonexistent-rootguard'", "cannot be read"]),
+    ("run_id", "", ["run_id", "1 to 128 characters"]),
+    ("run_id", "r" * 129, ["run_id", "1 to 128 characters"]),
 ]
 PRESENT = {"state": "present"}
 # The two policy modules' shared options: (option, value, parts, other options the case needs).
@@ -185,6 +188,8 @@ CASES = {
         case("credential_types", ["password"] * HUGE + ["root_key"], ["credential_types", "root_key"]),
         case("max_changed_accounts", -1, ["max_changed_accounts", "-1"]),
         case("max_changed_accounts", "many", ["max_changed_accounts", "int"]),
+        case("virtual_mfa_devices_left", ["GAHT12345678"], ["virtual_mfa_devices_left", "GAHT12345678", "not the serial"]),
+        case("virtual_mfa_devices_left", "arn:aws:iam::210000000001:u2f/root-user/key", ["virtual_mfa_devices_left", "u2f"]),
     ]},
     "root_password_recovery": {"base": {"account_ids": [MEMBER]}, "cases": [
         *(replaced(*entry) for entry in SELECTORS),
