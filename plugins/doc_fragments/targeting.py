@@ -60,8 +60,34 @@ options:
         failure is in RV(accounts) with its C(error_class) and C(error_message).
     type: bool
     default: true
+  journal:
+    description:
+      - Path of a run journal, a JSON-lines file opened for append (created with mode C(0600)); each line is
+        written and synced to disk as it comes, so what a run did is on record even when it is killed.
+      - 'Lines, each one JSON object: C({"record": "start", "run_id", "module", "check_mode", "time"}) before any
+        API call; C({"record": "account", "run_id", "time", "account"}) as each account finishes, C(account) being
+        its entry exactly as in RV(accounts) (accounts never started have no line); C({"record": "end", "run_id",
+        "time", "summary", "interrupted"}) when the module completes, also after a stop. C(time) is ISO 8601, UTC.'
+      - Its directory must exist and be one only this user can change (owned by this user or root, not group- or
+        world-writable without the sticky bit); the file, if it exists, must be a regular file of this user's. This
+        is checked before any API call.
+    type: path
+  run_id:
+    description:
+      - The id of this run, written on every journal line and returned in RV(run_id).
+      - Omit it for a new random id.
+    type: str
 notes:
   - The management account (out of scope of centralized root access) and accounts that are not V(ACTIVE) are never
     worked on; they are reported in RV(accounts) with status V(skipped) and the reason.
   - O(include_inactive) has no effect on these modules.
+  - 'A stop: on SIGTERM or SIGINT, or when a process that started the module exits (ansible-playbook killed, even
+    with SIGKILL), no new account is started. The accounts in flight are finished, the others reported with status
+    V(skipped) and reason V(interrupted), and the result (with C(changed) true where anything changed, and the task
+    failed when an account was not started) is returned when something is still there to receive it; the journal
+    gets its end line either way.'
+  - The processes watched are the module's parent and the ones above it whose command line mentions Ansible (the
+    C(sh -c) running the module, the ansible-playbook worker, ansible-playbook, ansible-runner), checked every half
+    second, and told apart from a later process with the same id by their start time. This needs Linux's C(/proc);
+    elsewhere, and for an async task (whose module is started by a daemonized wrapper), only the signals stop a run.
 """

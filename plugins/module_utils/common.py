@@ -8,6 +8,9 @@ and the translation of RootGuardError into a failed task."""
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
+import sys
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -20,8 +23,54 @@ MINIMUM_BOTOCORE = "1.35.61"
 
 def aws_module(**kwargs) -> AnsibleAWSModule:
     module = AnsibleAWSModule(**kwargs)
+    remove_own_payload(module)
     module.require_botocore_at_least(MINIMUM_BOTOCORE, reason="for centralized root access (AssumeRoot and the IAM organization features)")
     return module
+
+
+def _command_line() -> list:
+    """The interpreter's own command line (the AnsiballZ wrapper replaces sys.argv[0])."""
+    if getattr(sys, "orig_argv", None):
+        return list(sys.orig_argv)
+    try:
+        with open("/proc/self/cmdline", "rb") as handle:
+            return [part.decode("utf-8", "surrogateescape") for part in handle.read().split(b"\0") if part]
+    except OSError:
+        return []
+
+
+def own_payload() -> str | None:
+    """The AnsiballZ file this process was started from, when it is one: a regular file of this
+    user's named AnsiballZ_*.py in a task's temporary directory (ansible-tmp-*).  None with
+    pipelining (no file), or when started any other way."""
+    for argument in _command_line()[1:]:
+        if argument.startswith("-"):
+            continue
+        path = os.path.abspath(argument)
+        if not (os.path.basename(path).startswith("AnsiballZ_") and path.endswith(".py")
+                and os.path.basename(os.path.dirname(path)).startswith("ansible-tmp-")):
+            return None
+        try:
+            status = os.lstat(path)
+        except OSError:
+            return None
+        return path if stat.S_ISREG(status.st_mode) and status.st_uid == os.geteuid() else None
+    return None
+
+
+def remove_own_payload(module) -> None:
+    """Delete the AnsiballZ file the module runs from, unless the controller keeps remote files.
+
+    That file holds the module's arguments in clear, secrets given as options or through
+    module_defaults included.  The controller deletes it after the task; when the controller is
+    killed first (SIGTERM, SIGKILL) it stays in the remote temporary directory.  The module no
+    longer needs it once started: its code and arguments are in memory."""
+    if getattr(module, "_keep_remote_files", False):
+        return
+    path = own_payload()
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ AUDIT_POLICY = TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"
 DELETE_POLICY = TASK_POLICY_PREFIX + "IAMDeleteRootUserCredentials"
 RECOVERY_POLICY = TASK_POLICY_PREFIX + "IAMCreateRootUserPassword"
 CREDENTIALS_FEATURE = "RootCredentialsManagement"
+REMOVAL_MODULE = "rootguard.aws.root_credentials"
 
 # In the order they are removed.
 CREDENTIAL_TYPES = ("access_keys", "signing_certificates", "mfa_devices", "password")
@@ -103,9 +104,10 @@ def credential_types(values) -> tuple:
     return tuple(kind for kind in CREDENTIAL_TYPES if kind in values)
 
 
-def plan_removal(found: dict, types) -> list:
+def plan_removal(found: dict, types, left_devices=()) -> list:
     """The removal steps, in order: access keys, signing certificates, MFA devices
-    (deactivate, then delete the virtual ones), login profile."""
+    (deactivate, then delete the virtual ones, then the virtual devices ``left_devices``
+    that an earlier run deactivated but could not delete), login profile."""
     steps = []
     if "access_keys" in types:
         steps.extend({"action": "delete_access_key", "id": key["id"]} for key in found["access_keys"])
@@ -115,6 +117,8 @@ def plan_removal(found: dict, types) -> list:
         steps.extend({"action": "deactivate_mfa_device", "id": device["serial"]} for device in found["mfa_devices"])
         steps.extend({"action": "delete_virtual_mfa_device", "id": device["serial"]}
                      for device in found["mfa_devices"] if device["type"] == "virtual")
+        listed = {device["serial"] for device in found["mfa_devices"]}
+        steps.extend({"action": "delete_virtual_mfa_device", "id": serial} for serial in dict.fromkeys(left_devices) if serial not in listed)
     if "password" in types and found["password"]["present"]:
         steps.append({"action": "delete_login_profile", "id": None})
     return steps
@@ -131,7 +135,7 @@ _REMOVED_BY = {
 def inventory(found: dict, steps=()) -> dict:
     """The identifiers of the credentials read, for diffs, without those that ``steps``
     removed (planned steps count as done)."""
-    gone = {(step["action"], step["id"]) for step in steps if step.get("done", True)}
+    gone = {(step["action"], step["id"]) for step in steps if step.get("done", True) or step.get("already_absent")}
     listed = {}
     if "password" in found:
         listed["password"] = found["password"]["present"] and ("delete_login_profile", None) not in gone
@@ -158,42 +162,59 @@ _STEP_CALLS = {
 
 
 def apply_removal(iam, steps: list, outcomes: list | None = None) -> tuple:
-    """Run the steps in order; returns (the steps, each with ``done`` and ``error``; the
-    error that stopped them, or None).  A credential that is already gone counts as
-    removed; a virtual MFA device that cannot be deleted after its deactivation is
-    reported on its step and the others go on.  Any other failure stops the account,
-    and the steps after it are returned not done.  An expired session is raised so
-    that the work can be done again in a new one; ``outcomes``, when given, is filled
-    as the steps go, so that what was done is known also then."""
+    """Run the steps in order; returns (the steps, each with ``done``, ``already_absent`` and
+    ``error``; the error that stopped them, or None).  ``done`` means this run's call made the
+    change: a credential already gone when the call reached it (NoSuchEntity, removed by
+    someone else meanwhile) is ``already_absent`` instead.  A virtual MFA device that cannot
+    be deleted after its deactivation is reported on its step and the others go on.  Any
+    other failure stops the account, and the steps after it are returned not done.  An
+    expired session is raised so that the work can be done again in a new one;
+    ``outcomes``, when given, is filled as the steps go, so that what was done is known also then."""
     outcomes = [] if outcomes is None else outcomes
+    left_behind, left_error = [], None
     for index, step in enumerate(steps):
-        outcome = dict(step, done=True, error=None)
+        outcome = dict(step, done=True, already_absent=False, error=None)
         try:
             _STEP_CALLS[step["action"]](iam, step)
         except SessionExpired:
-            outcomes.extend(dict(rest, done=False, error=None) for rest in steps[index:])
+            outcomes.extend(dict(rest, done=False, already_absent=False, error=None) for rest in steps[index:])
             raise
         except RootGuardError as error:
+            outcome.update(done=False, error=f"{error.error_class}: {error.message}")
             if is_code(error, "NoSuchEntity"):
-                pass
+                outcome.update(already_absent=True, error=None)
             elif step["action"] == "delete_virtual_mfa_device":
-                outcome.update(done=False, error=f"{error.error_class}: {error.message}")
+                left_behind.append(step["id"])
+                left_error = left_error or error
             else:
-                outcome.update(done=False, error=f"{error.error_class}: {error.message}")
                 outcomes.append(outcome)
-                outcomes.extend(dict(rest, done=False, error=None) for rest in steps[index + 1:])
+                outcomes.extend(dict(rest, done=False, already_absent=False, error=None) for rest in steps[index + 1:])
                 return outcomes, error
         outcomes.append(outcome)
+    if left_behind:
+        return outcomes, left_device_error(left_behind, left_error)
     return outcomes, None
+
+
+def left_device_error(serials: list, error: RootGuardError) -> RootGuardError:
+    """The error of an account whose virtual MFA devices were deactivated but not deleted: of
+    the same class as AWS's refusal, with what to do.  Root sessions cannot list unassigned
+    virtual MFA devices (no task policy allows ListVirtualMFADevices), so a later run finds
+    them only by their serials."""
+    return type(error)(
+        f"Virtual MFA device {', '.join(serials)} was deactivated (no longer a credential of the root user) but could not be "
+        f"deleted: {error.message} A root session cannot list unassigned virtual MFA devices, so a re-run finds it only by its "
+        "serial: run again with the same journal, or with the serial in virtual_mfa_devices_left.",
+        error.aws_error_code, error.operation)
 
 
 def audit_account(session) -> dict:
     return read_credentials(session.client("iam"), last_used=True)
 
 
-def audit(factory, targets, workers: int, fail_on_error: bool) -> dict:
+def audit(factory, targets, workers: int, fail_on_error: bool, control=None) -> dict:
     """root_credentials_info: one audit session per account, 1 + 4 calls (+1 per access key)."""
-    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE)
+    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
 
     def one(account):
         result = bulk.account_result(account)
@@ -207,27 +228,74 @@ def audit(factory, targets, workers: int, fail_on_error: bool) -> dict:
             session.release()
         return result
 
-    results = bulk.map_accounts(one, accounts, workers)
+    results = bulk.map_accounts(one, accounts, workers, control)
     compliant = sum(1 for result in results if result["found"] and result["found"]["compliant"])
     return bulk.module_result(caller, results, skipped, fail_on_error, {"compliant_accounts": compliant})
 
 
-def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool) -> dict:
+def merge_attempts(attempts: list) -> list:
+    """The steps as the last attempt left them, but ``done`` where an earlier attempt of this
+    run made the change (the later attempt then found the credential already gone)."""
+    steps = [dict(step) for step in attempts[-1]]
+    for earlier in attempts[:-1]:
+        for step, before in zip(steps, earlier):
+            if before.get("done") and step.get("already_absent"):
+                step.update(done=True, already_absent=False)
+    return steps
+
+
+def devices_left(values) -> tuple:
+    """virtual_mfa_devices_left: serials of virtual MFA devices (ARNs with the account id)."""
+    serials = tuple(values or ())
+    wrong = [serial for serial in serials if not isinstance(serial, str) or not VIRTUAL_MFA.match(serial)]
+    if wrong:
+        raise InvalidInput(f"virtual_mfa_devices_left: {', '.join(map(str, wrong))} is not the serial of a virtual MFA device "
+                           "(arn:aws:iam::<account id>:mfa/<name>).")
+    return serials
+
+
+def devices_left_in_journal(records: list) -> tuple:
+    """The serials of virtual MFA devices that runs of root_credentials recorded in a journal
+    as deactivated but not deleted, and that no later line shows deleted or gone."""
+    modules = {record.get("run_id"): record.get("module") for record in records if record.get("record") == "start"}
+    left: dict = {}
+    for record in records:
+        if record.get("record") != "account" or modules.get(record.get("run_id")) != REMOVAL_MODULE:
+            continue
+        for step in (record.get("account") or {}).get("actions") or []:
+            if not isinstance(step, dict) or step.get("action") != "delete_virtual_mfa_device" or not isinstance(step.get("id"), str):
+                continue
+            if step.get("done") or step.get("already_absent"):
+                left.pop(step["id"], None)
+            elif step.get("error"):
+                left[step["id"]] = True
+    return tuple(serial for serial in left if VIRTUAL_MFA.match(serial))
+
+
+def _account_of(serial: str) -> str:
+    return serial.split(":")[4]
+
+
+def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool,
+           control=None, left_devices=()) -> dict:
     """root_credentials state=absent, one delete session per account.
 
     With a blast-radius limit, every account is read first and the limit is checked before
     any write; between the two passes each session keeps its credentials but not its client,
     so memory does not grow with a client per account.  Without one, each account is read
-    and cleaned in one go, with one client."""
-    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE)
+    and cleaned in one go, with one client.  ``left_devices``: serials of virtual MFA devices
+    an earlier run deactivated but could not delete, deleted in their accounts."""
+    control = control or bulk.RunControl()
+    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
     sessions = {account["id"]: bulk.RootSession(factory, account["id"], DELETE_POLICY) for account in accounts}
 
     def read_one(account) -> dict:
         result = bulk.account_result(account)
+        left = [serial for serial in left_devices if _account_of(serial) == account["id"]]
         try:
             found = sessions[account["id"]].run(lambda session: read_credentials(session.client("iam"), last_used=False, types=types))
             result["found"] = found
-            result["actions"] = plan_removal(found, types)
+            result["actions"] = plan_removal(found, types, left)
             result["status"] = bulk.STATUS_WOULD_CHANGE if result["actions"] else bulk.STATUS_OK
         except RootGuardError as error:
             bulk.failed(result, error)
@@ -242,17 +310,22 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
             return apply_removal(session.client("iam"), planned, attempts[-1])
 
         try:
-            steps, error = sessions[result["id"]].run(work)
+            _steps, error = sessions[result["id"]].run(work)
         except RootGuardError as session_error:
-            # The session was lost for good: report each step as the last attempt left it.
-            result["actions"] = next((steps for steps in reversed(attempts) if steps),
-                                     [dict(step, done=False, error=None) for step in planned])
+            # The session was lost for good: report each step as the attempts left it.
+            tried = [steps for steps in attempts if steps]
+            result["actions"] = merge_attempts(tried) if tried else [dict(step, done=False, already_absent=False, error=None) for step in planned]
             return bulk.failed(result, session_error)
-        result["actions"] = steps
+        result["actions"] = merge_attempts(attempts)
         if error is not None:
             return bulk.failed(result, error)
-        result["status"] = bulk.STATUS_CHANGED
+        result["status"] = bulk.STATUS_CHANGED if any(step["done"] for step in result["actions"]) else bulk.STATUS_OK
         return result
+
+    def not_applied(result) -> dict:
+        return dict(result, status=bulk.STATUS_SKIPPED, reason=bulk.REASON_INTERRUPTED,
+                    error_message="The run was stopped after this account was read and before any change in it.",
+                    actions=[dict(step, done=False, already_absent=False, error=None) for step in result["actions"]])
 
     def released_after(function):
         def run(item):
@@ -267,18 +340,26 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
         return apply_one(result) if result["status"] == bulk.STATUS_WOULD_CHANGE else result
 
     if max_changed_accounts is None and not check_mode:
-        results = bulk.map_accounts(released_after(read_and_clean), accounts, workers)
+        results = bulk.map_accounts(released_after(read_and_clean), accounts, workers, control)
     else:
-        results = bulk.map_accounts(released_after(read_one), accounts, workers)
+        results = bulk.map_accounts(released_after(read_one), accounts, workers, control, record=check_mode)
         due = [result for result in results if result["status"] == bulk.STATUS_WOULD_CHANGE]
         if max_changed_accounts is not None and len(due) > max_changed_accounts:
+            if not check_mode:
+                for result in results:
+                    if result["reason"] != bulk.REASON_INTERRUPTED:
+                        control.finished(result)
             outcome = bulk.module_result(caller, results, skipped, False)
             outcome.update(failed=True, error_class="blast_radius_exceeded", msg=(
                 f"{len(due)} accounts would change, more than max_changed_accounts ({max_changed_accounts}); nothing was changed. "
                 f"Accounts: {', '.join(result['id'] for result in due)}"))
             return outcome
         if not check_mode:
-            bulk.map_accounts(released_after(apply_one), due, workers)
+            for result in results:
+                if result["status"] != bulk.STATUS_WOULD_CHANGE and result["reason"] != bulk.REASON_INTERRUPTED:
+                    control.finished(result)
+            applied = {result["id"]: result for result in bulk.map_accounts(released_after(apply_one), due, workers, control, not_applied)}
+            results = [applied.get(result["id"], result) for result in results]
     diff = _diff(results, lambda result: inventory(result["found"]), lambda result: inventory(result["found"], result["actions"]))
     return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)
 
@@ -312,13 +393,13 @@ def recover_account(session, present: bool, check_mode: bool) -> bool:
     return True
 
 
-def password_recovery(factory, targets, present: bool, workers: int, check_mode: bool, fail_on_error: bool) -> dict:
+def password_recovery(factory, targets, present: bool, workers: int, check_mode: bool, fail_on_error: bool, control=None) -> dict:
     """root_password_recovery: GetLoginProfile, then CreateLoginProfile (present) or
     DeleteLoginProfile (absent) where the account is not yet as asked.
 
     Re-allowing recovery needs an IAMCreateRootUserPassword session; removing the
     login profile needs IAMDeleteRootUserCredentials."""
-    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE)
+    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
     policy = RECOVERY_POLICY if present else DELETE_POLICY
     action = "create_login_profile" if present else "delete_login_profile"
 
@@ -335,6 +416,6 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
             session.release()
         return result
 
-    results = bulk.map_accounts(one, accounts, workers)
+    results = bulk.map_accounts(one, accounts, workers, control)
     diff = _diff(results, lambda result: {"login_profile": not present}, lambda result: {"login_profile": present})
     return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)

@@ -13,9 +13,17 @@ short_description: Remove the root user credentials of member accounts across an
 description:
   - For every targeted member account, opens one root session scoped by the V(IAMDeleteRootUserCredentials) task
     policy, reads the root user's credentials, and removes the chosen types.
-  - Removal order - access keys, signing certificates, MFA devices (deactivated, then virtual devices deleted; a
-    virtual device that cannot be deleted after its deactivation is reported, not fatal), then the password (login
-    profile).
+  - Removal order - access keys, signing certificates, MFA devices (deactivated, then virtual devices deleted), then
+    the password (login profile).
+  - A virtual MFA device that cannot be deleted after its deactivation is no longer a credential of the root user, but
+    the device is left behind and the account counts as failed. No root task policy allows C(ListVirtualMFADevices),
+    so a later run cannot find such a device by listing; it deletes it when it is given its serial, in
+    O(virtual_mfa_devices_left) or through the same O(journal) (the journal's earlier lines name it).
+  - A step counts as this run's change (C(done)) only when this run's call made it. A credential that someone else
+    removed between this run's read and its call (another controller working on the same account) is reported
+    C(already_absent); an account where every step was already absent is V(ok), not V(changed). AWS offers no way to
+    lock a root user against a concurrent change, so two runs at once can both read a credential; only one of them
+    claims its removal.
   - With O(max_changed_accounts), every account is read before any change, so the limit can stop the whole run before
     the first write when more accounts would change than expected. Without it, each account is read and cleaned in
     one go.
@@ -49,6 +57,14 @@ options:
         with the list of accounts.
       - Omit it for no limit.
     type: int
+  virtual_mfa_devices_left:
+    description:
+      - Serials (C(arn:aws:iam::<account id>:mfa/<name>)) of virtual MFA devices that an earlier run deactivated but
+        could not delete; each is deleted in its account when that account is targeted and O(credential_types) has
+        V(mfa_devices). One already gone is reported C(already_absent).
+      - With O(journal), the serials that the journal's earlier lines record as left behind are added.
+    type: list
+    elements: str
 attributes:
   check_mode:
     support: full
@@ -86,6 +102,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+run_id:
+  description: The id of this run (O(run_id), or a new random one), as on every line of the journal.
+  returned: always
+  type: str
+  sample: 3f1c0a9e5b7d4e2a8c6b1d0f9e8a7b6c
+journal:
+  description: The path of the run journal (O(journal)), or V(null) without one.
+  returned: always
+  type: str
+interrupted:
+  description:
+    - What stopped the run before every account was done - V(SIGTERM), V(SIGINT) or V(parent_exited) (a process that
+      started the module exited) - or V(null) when nothing did.
+  returned: always
+  type: str
 organization_id:
   description: The organization's id.
   returned: always
@@ -116,10 +147,12 @@ accounts:
       description: OU path, such as V(/Workloads/Production/).
       type: str
     status:
-      description: V(ok) (nothing to remove), V(changed), V(would_change) (check mode, or stopped by the blast-radius limit), V(skipped) or V(failed).
+      description:
+        - V(ok) (nothing to remove, or every credential already gone when this run reached it), V(changed),
+          V(would_change) (check mode, or stopped by the blast-radius limit), V(skipped) or V(failed).
       type: str
     reason:
-      description: Why a skipped account was skipped.
+      description: Why a skipped account was skipped; V(interrupted) for an account the run never started because it was stopped.
       type: str
     found:
       description:
@@ -131,7 +164,8 @@ accounts:
       description:
         - The removal steps, in order, each with C(action) (V(delete_access_key), V(delete_signing_certificate),
           V(deactivate_mfa_device), V(delete_virtual_mfa_device) or V(delete_login_profile)) and C(id).
-        - After a real run each step also has C(done) and C(error) (a virtual MFA device that could not be deleted).
+        - After a real run each step also has C(done) (this run's call made the change), C(already_absent) (the
+          credential was already gone when this run's call reached it) and C(error) (why it was not done).
       type: list
       elements: dict
     error_class:
@@ -148,7 +182,14 @@ accounts:
 from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
 from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
 from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import CREDENTIAL_TYPES, credential_types, remove
+from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import (
+    CREDENTIAL_TYPES,
+    REMOVAL_MODULE,
+    credential_types,
+    devices_left,
+    devices_left_in_journal,
+    remove,
+)
 from ansible_collections.rootguard.aws.plugins.module_utils.errors import InvalidInput
 
 
@@ -158,6 +199,7 @@ def main():
         state={"type": "str", "choices": ["absent"], "default": "absent"},
         credential_types={"type": "list", "elements": "str", "choices": list(CREDENTIAL_TYPES), "default": list(CREDENTIAL_TYPES)},
         max_changed_accounts={"type": "int"},
+        virtual_mfa_devices_left={"type": "list", "elements": "str"},
     )
     module = aws_module(
         argument_spec=argument_spec,
@@ -172,7 +214,13 @@ def main():
         limit = module.params["max_changed_accounts"]
         if limit is not None and limit < 0:
             raise InvalidInput(f"max_changed_accounts: {limit} is negative; use 0 or more.")
-        result = remove(ClientFactory.from_module(module), targets, types, workers, limit, module.check_mode, module.params["fail_on_error"])
+        left = devices_left(module.params["virtual_mfa_devices_left"])
+        control = bulk.start_run(module.params, REMOVAL_MODULE, module.check_mode)
+        if control.journal is not None:
+            left += devices_left_in_journal(bulk.read_journal(control.journal.path))
+        result = remove(ClientFactory.from_module(module), targets, types, workers, limit, module.check_mode, module.params["fail_on_error"],
+                        control, left)
+        result = bulk.finish_run(control, result)
     exit_with(module, result)
 
 

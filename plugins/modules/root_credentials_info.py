@@ -55,6 +55,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+run_id:
+  description: The id of this run (O(run_id), or a new random one), as on every line of the journal.
+  returned: always
+  type: str
+  sample: 3f1c0a9e5b7d4e2a8c6b1d0f9e8a7b6c
+journal:
+  description: The path of the run journal (O(journal)), or V(null) without one.
+  returned: always
+  type: str
+interrupted:
+  description:
+    - What stopped the run before every account was done - V(SIGTERM), V(SIGINT) or V(parent_exited) (a process that
+      started the module exited) - or V(null) when nothing did.
+  returned: always
+  type: str
 organization_id:
   description: The organization's id.
   returned: always
@@ -146,7 +161,9 @@ def main():
     with failures(module):
         targets = targeting.targets_from_params(module.params)
         workers = bulk.concurrency(module.params["concurrency"])
-        result = audit(ClientFactory.from_module(module), targets, workers, module.params["fail_on_error"])
+        control = bulk.start_run(module.params, "rootguard.aws.root_credentials_info", module.check_mode)
+        result = audit(ClientFactory.from_module(module), targets, workers, module.params["fail_on_error"], control)
+        result = bulk.finish_run(control, result)
     exit_with(module, result)
 
 

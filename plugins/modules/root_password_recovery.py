@@ -60,6 +60,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+run_id:
+  description: The id of this run (O(run_id), or a new random one), as on every line of the journal.
+  returned: always
+  type: str
+  sample: 3f1c0a9e5b7d4e2a8c6b1d0f9e8a7b6c
+journal:
+  description: The path of the run journal (O(journal)), or V(null) without one.
+  returned: always
+  type: str
+interrupted:
+  description:
+    - What stopped the run before every account was done - V(SIGTERM), V(SIGINT) or V(parent_exited) (a process that
+      started the module exited) - or V(null) when nothing did.
+  returned: always
+  type: str
 organization_id:
   description: The organization's id.
   returned: always
@@ -89,7 +104,7 @@ accounts:
       description: V(ok) (already as asked), V(changed), V(would_change) (check mode), V(skipped) or V(failed).
       type: str
     reason:
-      description: Why a skipped account was skipped.
+      description: Why a skipped account was skipped; V(interrupted) for an account the run never started because it was stopped.
       type: str
     actions:
       description: The change made or due, C(action) being V(create_login_profile) or V(delete_login_profile).
@@ -124,8 +139,10 @@ def main():
     with failures(module):
         targets = targeting.targets_from_params(module.params)
         workers = bulk.concurrency(module.params["concurrency"])
+        control = bulk.start_run(module.params, "rootguard.aws.root_password_recovery", module.check_mode)
         result = password_recovery(ClientFactory.from_module(module), targets, module.params["state"] == "present", workers,
-                                   module.check_mode, module.params["fail_on_error"])
+                                   module.check_mode, module.params["fail_on_error"], control)
+        result = bulk.finish_run(control, result)
     exit_with(module, result)
 
 

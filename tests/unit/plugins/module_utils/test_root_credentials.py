@@ -433,7 +433,7 @@ def test_apply_removal_runs_every_step_in_order(aws):
     for method, params, _operation in STEP_REQUESTS:
         aws.respond("iam", method, {}, **params)
     outcomes, error = root_credentials.apply_removal(aws.client("iam"), ALL_STEPS)
-    assert outcomes == [dict(step, done=True, error=None) for step in ALL_STEPS]
+    assert outcomes == [dict(step, done=True, already_absent=False, error=None) for step in ALL_STEPS]
     assert error is None
     assert aws.calls == [operation for _method, _params, operation in STEP_REQUESTS]
 
@@ -452,14 +452,16 @@ def test_apply_removal_of_no_steps_calls_nothing(aws):
 
 
 @pytest.mark.parametrize("missing", range(len(STEP_REQUESTS)))
-def test_apply_removal_counts_an_already_removed_credential_as_done(aws, missing):
+def test_apply_removal_reports_a_credential_already_gone_as_already_absent_not_done(aws, missing):
     for index, (method, params, _operation) in enumerate(STEP_REQUESTS):
         if index == missing:
             aws.fail("iam", method, "NoSuchEntity", "gone", status=404, **params)
         else:
             aws.respond("iam", method, {}, **params)
     outcomes, error = root_credentials.apply_removal(aws.client("iam"), ALL_STEPS)
-    assert outcomes == [dict(step, done=True, error=None) for step in ALL_STEPS]
+    expected = [dict(step, done=True, already_absent=False, error=None) for step in ALL_STEPS]
+    expected[missing].update(done=False, already_absent=True)
+    assert outcomes == expected
     assert error is None
     assert len(aws.calls) == len(STEP_REQUESTS)
 
@@ -469,17 +471,21 @@ def test_apply_removal_counts_an_already_removed_credential_as_done(aws, missing
     ("AccessDenied", 403, "access_denied: Access denied: the caller's IAM policies, an SCP, or the organization's settings do not "
                           "allow this action. [DeleteVirtualMFADevice: AccessDenied: still in use]"),
 ])
-def test_apply_removal_reports_a_virtual_mfa_deletion_failure_and_continues(aws, code, status, expected_error):
+def test_apply_removal_reports_a_virtual_mfa_deletion_failure_continues_and_fails_the_account(aws, code, status, expected_error):
     for method, params, _operation in STEP_REQUESTS:
         if method == "delete_virtual_mfa_device":
             aws.fail("iam", method, code, "still in use", status=status, **params)
         else:
             aws.respond("iam", method, {}, **params)
     outcomes, error = root_credentials.apply_removal(aws.client("iam"), ALL_STEPS)
-    expected = [dict(step, done=True, error=None) for step in ALL_STEPS]
+    expected = [dict(step, done=True, already_absent=False, error=None) for step in ALL_STEPS]
     expected[VIRTUAL_DELETION].update(done=False, error=expected_error)
     assert outcomes == expected
-    assert error is None
+    assert error.error_class == expected_error.split(":")[0] and error.aws_error_code == code
+    assert error.operation == "DeleteVirtualMFADevice"
+    assert error.message.startswith(f"Virtual MFA device {VIRTUAL} was deactivated (no longer a credential of the root user) but "
+                                    "could not be deleted: ")
+    assert error.message.endswith("run again with the same journal, or with the serial in virtual_mfa_devices_left.")
     assert aws.calls == [operation for _method, _params, operation in STEP_REQUESTS]
 
 
@@ -493,9 +499,9 @@ def test_apply_removal_stops_at_any_other_failure_and_returns_it(aws, failing):
     outcomes, error = root_credentials.apply_removal(aws.client("iam"), ALL_STEPS)
     operation = STEP_REQUESTS[failing][2].split(":")[1]
     assert isinstance(error, errors.AccessDenied) and error.operation == operation
-    assert outcomes == ([dict(step, done=True, error=None) for step in ALL_STEPS[:failing]]
-                        + [dict(ALL_STEPS[failing], done=False, error=DENIED.format(operation=operation))]
-                        + [dict(step, done=False, error=None) for step in ALL_STEPS[failing + 1:]])
+    assert outcomes == ([dict(step, done=True, already_absent=False, error=None) for step in ALL_STEPS[:failing]]
+                        + [dict(ALL_STEPS[failing], done=False, already_absent=False, error=DENIED.format(operation=operation))]
+                        + [dict(step, done=False, already_absent=False, error=None) for step in ALL_STEPS[failing + 1:]])
     assert aws.calls == [operation for _method, _params, operation in STEP_REQUESTS[:failing + 1]]
 
 
