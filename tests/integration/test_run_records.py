@@ -145,6 +145,7 @@ def test_two_harden_runs_at_once_keep_both_records(control, emulator, tmp_path):
     for process in processes:
         process.wait(timeout=900)
     logs = [(tmp_path / f"{name}.log").read_text() for name in ("one", "two")]
+    assert [process.returncode for process in processes] == [0, 0], [log[-3000:] for log in logs]
 
     evidence = runs(reports)
     assert len(evidence) == 2, logs
