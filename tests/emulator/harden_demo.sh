@@ -44,7 +44,7 @@ emulator_isolate "$WORK"
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_HOME="$WORK/ansible"
 mkdir -p "$REPORTS"
 chmod 0700 "$REPORTS"
-rm -rf "$REPORTS"/root-credentials-*.{json,csv,html} "$REPORTS"/harden-summary.txt "$REPORTS"/demo-*.log "$REPORTS"/plan "$REPORTS"/recheck
+rm -rf "$REPORTS"/root-credentials-*.{json,csv,html} "$REPORTS"/harden-summary.txt "$REPORTS"/demo-*.log "$REPORTS"/plan "$REPORTS"/recheck "$REPORTS"/runs
 
 printf '%sHardening an AWS organization with rootguard.aws%s\n' "$BOLD" "$RESET"
 say "Local AWS emulator: an organization of $MEMBER_ACCOUNTS member accounts in nested OUs (seed 'mixed':" \

@@ -19,6 +19,7 @@ import shutil
 import stat
 import subprocess
 
+import markupsafe
 import pytest
 from moto.organizations.models import organizations_backends
 
@@ -575,7 +576,8 @@ def test_when_nothing_can_be_audited_the_role_fails_without_reports_and_forgets_
     facts = run.result("audit_role")
     assert facts["result"]["failed"] is True and facts["result"]["error_class"] == "feature_not_enabled"
     assert (facts["reports"], facts["summary"]) == ({}, {})
-    assert not report_dir.exists()
+    # The directory is made sure of (created, private) before any API call; no report is written.
+    assert list(report_dir.iterdir()) == []
 
 
 @pytest.mark.parametrize(("variables", "message"), [
@@ -594,3 +596,65 @@ def test_bad_role_variables_fail_before_any_api_call(control, run_playbook, tmp_
     assert message in run.stdout + run.stderr
     assert control.requests()["entries"] == []
     assert not report_dir.exists()
+
+
+# ---------------------------------------------------------------------------
+# Text from AWS in the reports, on every supported ansible-core
+
+# Control characters (but tab and line feed) and Unicode bidirectional controls: the CSV and HTML
+# reports show them as visible escapes, the JSON report keeps the text exact.
+INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """The text as the CSV and HTML reports show it: each invisible character as its JSON escape (``\\u202e``)."""
+    return INVISIBLE.sub(lambda match: json.dumps(match.group())[1:-1], text)
+
+
+def rename_ou(ou_id: str, name: str) -> None:
+    backend = organizations_backends[MANAGEMENT]["aws"]
+    next(ou for ou in backend.ou if ou.id == ou_id).name = name
+
+
+@pytest.mark.parametrize("core", [None, "2.17", "2.18"])
+def test_non_ascii_control_and_bidirectional_characters_in_every_report(control, run_playbook, tmp_path, core):
+    truth = control.seed(accounts=6, profile="full", features=[RCM], trusted_access=True)
+    members = [account for account in truth["accounts"] if account["parent_id"] != truth["root_id"]]
+    ou = next(ou for ou in truth["organizational_units"] if ou["id"] == members[0]["parent_id"])
+    ou_name = "Payments \U0001f4b3 \u7d4c\u7406\u90e8 \u202egpj.exe\u202c"
+    names = {
+        truth["accounts"][0]["id"]: "ledger-\U0001f600-prod Cafe\u0301 \u6771\u4eac",
+        truth["accounts"][1]["id"]: "evil\x1b[31mred\x1b[0m\rcleared\x07",
+        truth["accounts"][2]["id"]: "=cmd|' /C calc'!A0\x1b[2J",
+        truth["accounts"][3]["id"]: "\u2066admin\u2069 \u200f\u061c\u200e x\x85y",
+    }
+    for account_id, name in names.items():
+        rename_account(account_id, name)
+    rename_ou(ou["id"], ou_name)
+    ou_path = ou["path"].rsplit("/", 2)[0] + "/" + ou_name + "/"
+    report_dir = tmp_path / "reports"
+
+    run = run_playbook(PLAYBOOK, {"rootguard_report_dir": str(report_dir)}, core=core)
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    report = read_json(report_dir)
+    by_id = {entry["id"]: entry for entry in report["accounts"]}
+    assert {account_id: by_id[account_id]["name"] for account_id in names} == names
+    assert by_id[members[0]["id"]]["ou_path"] == ou_path
+    assert report["organizational_units"][ou_path]["accounts"] >= 1
+
+    csv_rows = {row["account_id"]: row for row in read_csv(report_dir)}
+    shown = {account_id: visible(name) for account_id, name in names.items()}
+    assert shown[truth["accounts"][1]["id"]] == "evil\\u001b[31mred\\u001b[0m\\rcleared\\u0007"
+    for account_id, text in shown.items():
+        assert csv_rows[account_id]["account_name"] == ("'" + text if text[0] in "=+-@" else text)
+    assert csv_rows[members[0]["id"]]["ou_path"] == visible(ou_path)
+    assert "\\u202egpj.exe\\u202c" in visible(ou_path)
+
+    raw_csv = report_paths(report_dir)["csv"].read_text(encoding="utf-8")
+    page = report_paths(report_dir)["html"].read_text(encoding="utf-8")
+    for raw in (raw_csv, page):
+        assert not INVISIBLE.search(raw), INVISIBLE.search(raw)
+        assert "\U0001f600" in raw and "\U0001f4b3" in raw and "Cafe\u0301" in raw and "\u6771\u4eac" in raw
+    for text in [*shown.values(), visible(ou_path)]:
+        assert str(markupsafe.escape(text)) in page, text
