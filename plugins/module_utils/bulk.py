@@ -125,6 +125,7 @@ def account_result(account: dict) -> dict:
         "id": account["id"],
         "name": account.get("name"),
         "ou_path": account.get("ou_path"),
+        "parent_id": account.get("parent_id"),
         "status": None,
         "reason": None,
         "found": None,

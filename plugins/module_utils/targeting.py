@@ -124,7 +124,7 @@ def describe_account(tree: OrganizationTree, account: dict) -> dict:
 def select(tree: OrganizationTree, targets: Targets, skip_management: bool) -> tuple:
     """(selected accounts, skipped entries), each sorted by account id.
 
-    A skipped entry is ``{"id", "name", "state", "ou_path", "reason", "message"}``; explicit
+    A skipped entry is ``{"id", "name", "state", "ou_path", "parent_id", "reason", "message"}``; explicit
     account ids that the organization does not hold are skipped as not_in_organization."""
     if targets.account_ids:
         wanted = list(targets.account_ids)
@@ -156,6 +156,7 @@ def _skipped(account: dict, reason: str, message: str) -> dict:
         "name": account["name"],
         "state": account["state"],
         "ou_path": account["ou_path"],
+        "parent_id": account.get("parent_id"),
         "reason": reason,
         "message": message,
     }

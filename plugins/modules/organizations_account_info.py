@@ -143,6 +143,9 @@ skipped_accounts:
     ou_path:
       description: OU path (null when the account is not in the organization).
       type: str
+    parent_id:
+      description: The id of the OU (or root) the account is in (null when the account is not in the organization).
+      type: str
     reason:
       description: V(excluded), V(not_active) or V(not_in_organization).
       type: str

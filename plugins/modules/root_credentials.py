@@ -146,6 +146,9 @@ accounts:
     ou_path:
       description: OU path, such as V(/Workloads/Production/).
       type: str
+    parent_id:
+      description: The id of the OU (or root) the account is in; null when the account is not in the organization.
+      type: str
     status:
       description:
         - V(ok) (nothing to remove, or every credential already gone when this run reached it), V(changed),

@@ -100,6 +100,9 @@ accounts:
     ou_path:
       description: OU path.
       type: str
+    parent_id:
+      description: The id of the OU (or root) the account is in; null when the account is not in the organization.
+      type: str
     status:
       description: V(ok) (already as asked), V(changed), V(would_change) (check mode), V(skipped) or V(failed).
       type: str

@@ -31,7 +31,7 @@ PLAYBOOK = str(pathlib.Path(__file__).parents[2] / "playbooks" / "audit_organiza
 INCLUDE = "audit_role_include.yml"
 REPORT = "root-credentials-audit"
 SECRET_MARKERS = ("CertificateBody", "-----BEGIN", "SecretAccessKey", "SessionToken")
-CSV_HEADER = ["account_id", "account_name", "ou_path", "status", "compliant", "password", "access_keys", "active_access_keys",
+CSV_HEADER = ["account_id", "account_name", "ou_path", "parent_id", "status", "compliant", "password", "access_keys", "active_access_keys",
               "signing_certificates", "mfa_devices", "reason", "error_class", "error_message"]
 COUNTS = ("access_keys", "active_access_keys", "signing_certificates", "mfa_devices")
 OUTCOMES = ("compliant", "noncompliant", "skipped", "failed")
@@ -47,10 +47,11 @@ def expected_rows(truth: dict, failed: dict | None = None) -> dict:
     """Account id -> the report row the seeded organization must give (the management
     account included); ``failed`` maps an account id to the error class it fails with."""
     failed = failed or {}
-    rows = {MANAGEMENT: {"status": "skipped", "outcome": "skipped", "reason": "management_account", "ou_path": "/", "error_class": None,
+    rows = {MANAGEMENT: {"status": "skipped", "outcome": "skipped", "reason": "management_account", "ou_path": "/",
+                         "parent_id": truth["root_id"], "error_class": None,
                          **dict.fromkeys(("compliant", "password") + COUNTS)}}
     for account in truth["accounts"]:
-        row = {"name": account["name"], "ou_path": account["ou_path"]}
+        row = {"name": account["name"], "ou_path": account["ou_path"], "parent_id": account["parent_id"]}
         if account["state"] != "ACTIVE":
             row.update(status="skipped", outcome="skipped", reason="not_active", error_class=None,
                        **dict.fromkeys(("compliant", "password") + COUNTS))
@@ -84,7 +85,7 @@ def expected_summary(rows: dict) -> dict:
 def expected_ous(rows: dict) -> dict:
     ous: dict = {}
     for row in rows.values():
-        counts = ous.setdefault(row["ou_path"], {"accounts": 0, **dict.fromkeys(OUTCOMES, 0)})
+        counts = ous.setdefault(row["parent_id"], {"ou_path": row["ou_path"], "accounts": 0, **dict.fromkeys(OUTCOMES, 0)})
         counts["accounts"] += 1
         counts[row["outcome"]] += 1
     return ous
@@ -194,7 +195,7 @@ def dump_dom(page: pathlib.Path, tmp_path: pathlib.Path) -> str:
 
 class ReportDom(html.parser.HTMLParser):
     """What the report's machine hooks hold: the report info (dl#report-info dd[data-field]),
-    the summary (dd[data-metric]), the OU rows (table#ous tr[data-ou-path]) and the account
+    the summary (dd[data-metric]), the OU rows (table#ous tr[data-ou-id]) and the account
     rows (table#accounts tr[data-account-id]), each as {data-field: text}; plus a count of
     every element by tag."""
 
@@ -226,8 +227,8 @@ class ReportDom(html.parser.HTMLParser):
         if tag == "tr" and self.inside("table", "accounts") and "data-account-id" in attributes:
             self.row = self.accounts.setdefault(attributes["data-account-id"], {})
             self.row_attributes[attributes["data-account-id"]] = attributes
-        elif tag == "tr" and self.inside("table", "ous") and "data-ou-path" in attributes:
-            self.row = self.ous.setdefault(attributes["data-ou-path"], {})
+        elif tag == "tr" and self.inside("table", "ous") and "data-ou-id" in attributes:
+            self.row = self.ous.setdefault(attributes["data-ou-id"], {})
         if "data-metric" in attributes and self.inside("dl", "summary"):
             self.captures.append((len(self.stack), self.summary, attributes["data-metric"], []))
         if "data-field" in attributes:
@@ -314,7 +315,7 @@ def test_json_and_csv_reports_match_the_seeded_truth(control, run_playbook, tmp_
     assert all(summary[f"accounts_with_{kind}"] for kind in ("password", "access_keys", "signing_certificates", "mfa_devices"))
 
     report = read_json(report_dir)
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert report["title"] == "Root credentials audit"
     assert report["organization_id"] == truth["organization_id"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", report["generated_at"])
@@ -369,8 +370,9 @@ def test_html_report_in_headless_chromium_shows_the_seeded_truth(control, run_pl
     assert dom.info["generated_at"] == read_json(report_dir)["generated_at"]
     assert dom.info["targeting"] == "all accounts"
     assert {key: int(value) for key, value in dom.summary.items()} == expected_summary(rows)
-    assert {path: {key: int(value) for key, value in cells.items() if key != "ou_path"} for path, cells in dom.ous.items()} == expected_ous(rows)
-    assert all(cells["ou_path"] == path for path, cells in dom.ous.items())
+    assert {ou_id: {key: cells["ou_path"] if key == "ou_path" else int(value) for key, value in cells.items() if key != "ou_id"}
+            for ou_id, cells in dom.ous.items()} == expected_ous(rows)
+    assert all(cells["ou_id"] == ou_id for ou_id, cells in dom.ous.items())
     assert_html_rows(dom, rows)
 
 
@@ -510,11 +512,12 @@ def test_account_ids_given_as_a_string_with_one_the_organization_does_not_hold(c
     assert report["targeting"] == {"selector": "account_ids", "account_ids": [chosen[0], unknown, chosen[1]], "organizational_unit_ids": [],
                                    "all_accounts": False, "exclude_account_ids": []}
     rows = {account_id: row for account_id, row in expected_rows(truth).items() if account_id in chosen}
-    rows[unknown] = {"status": "skipped", "outcome": "skipped", "reason": "not_in_organization", "ou_path": None, "name": None,
+    rows[unknown] = {"status": "skipped", "outcome": "skipped", "reason": "not_in_organization", "ou_path": None, "parent_id": None, "name": None,
                      "error_class": None, **dict.fromkeys(("compliant", "password") + COUNTS)}
     assert_rows(report, rows)
     assert report["summary"] == expected_summary(rows)
-    assert report["organizational_units"] == {"(not in organization)": {"accounts": 1, "compliant": 0, "noncompliant": 0, "skipped": 1, "failed": 0},
+    assert report["organizational_units"] == {"(not in organization)": {"ou_path": None, "accounts": 1, "compliant": 0, "noncompliant": 0,
+                                                                        "skipped": 1, "failed": 0},
                                               **expected_ous({key: row for key, row in rows.items() if key != unknown})}
     row = next(row for row in read_csv(report_dir) if row["account_id"] == unknown)
     assert (row["account_name"], row["ou_path"], row["status"], row["reason"]) == ("", "", "skipped", "not_in_organization")
@@ -560,7 +563,7 @@ def test_the_role_included_with_ou_targeting_leaves_its_facts_for_the_caller(con
                           **dict.fromkeys(("compliant", "password") + COUNTS))
     assert_rows(report, rows)
     assert report["summary"] == expected_summary(rows)
-    assert set(report["organizational_units"]) == {account["ou_path"] for account in in_workloads}
+    assert set(report["organizational_units"]) == {account["parent_id"] for account in in_workloads}
     assert "Workloads &lt;root&gt; audit" in reports["html"].read_text(encoding="utf-8")
 
 
@@ -641,7 +644,8 @@ def test_non_ascii_control_and_bidirectional_characters_in_every_report(control,
     by_id = {entry["id"]: entry for entry in report["accounts"]}
     assert {account_id: by_id[account_id]["name"] for account_id in names} == names
     assert by_id[members[0]["id"]]["ou_path"] == ou_path
-    assert report["organizational_units"][ou_path]["accounts"] >= 1
+    assert report["organizational_units"][ou["id"]]["ou_path"] == ou_path
+    assert report["organizational_units"][ou["id"]]["accounts"] >= 1
 
     csv_rows = {row["account_id"]: row for row in read_csv(report_dir)}
     shown = {account_id: visible(name) for account_id, name in names.items()}
@@ -658,3 +662,26 @@ def test_non_ascii_control_and_bidirectional_characters_in_every_report(control,
         assert "\U0001f600" in raw and "\U0001f4b3" in raw and "Cafe\u0301" in raw and "\u6771\u4eac" in raw
     for text in [*shown.values(), visible(ou_path)]:
         assert str(markupsafe.escape(text)) in page, text
+
+
+def test_ous_that_share_a_path_keep_their_own_rows(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=12, profile="mixed", features=[RCM], trusted_access=True)
+    ous = {ou["name"]: ou for ou in truth["organizational_units"]}
+    sandbox, production = ous["Sandbox"], ous["Production"]
+    assert sandbox["parent_id"] == truth["root_id"] and production["path"] == "/Workloads/Production/"
+    rename_ou(sandbox["id"], "Workloads/Production")  # an OU name may hold "/": its path is now Production's too
+    report_dir = tmp_path / "reports"
+
+    run = audit(run_playbook, report_dir)
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    report = read_json(report_dir)
+    members = collections.Counter(account["parent_id"] for account in truth["accounts"])
+    assert members[sandbox["id"]] and members[production["id"]]
+    for ou in (sandbox, production):
+        assert report["organizational_units"][ou["id"]]["ou_path"] == "/Workloads/Production/"
+        assert report["organizational_units"][ou["id"]]["accounts"] == members[ou["id"]]
+    csv_rows = read_csv(report_dir)
+    assert {row["parent_id"] for row in csv_rows if row["ou_path"] == "/Workloads/Production/"} == {sandbox["id"], production["id"]}
+    page = report_paths(report_dir)["html"].read_text(encoding="utf-8")
+    assert f'data-ou-id="{sandbox["id"]}"' in page and f'data-ou-id="{production["id"]}"' in page

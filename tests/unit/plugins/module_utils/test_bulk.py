@@ -61,7 +61,7 @@ def result(account_id: str, status: str, **extra) -> dict:
 
 def test_account_result_starts_empty():
     assert bulk.account_result({"id": ACCOUNT}) == {
-        "id": ACCOUNT, "name": None, "ou_path": None, "status": None, "reason": None, "found": None, "actions": [],
+        "id": ACCOUNT, "name": None, "ou_path": None, "parent_id": None, "status": None, "reason": None, "found": None, "actions": [],
         "error_class": None, "error_message": None, "aws_error_code": None,
     }
 
@@ -71,16 +71,16 @@ def test_failed_records_the_error_without_the_operation():
     returned = bulk.failed(entry, errors.AccessDenied("denied here", "AccessDenied", "GetLoginProfile"))
     assert returned is entry
     assert entry == {
-        "id": ACCOUNT, "name": "dev", "ou_path": "/Root/Dev", "status": "failed", "reason": None, "found": None,
+        "id": ACCOUNT, "name": "dev", "ou_path": "/Root/Dev", "parent_id": None, "status": "failed", "reason": None, "found": None,
         "actions": [], "error_class": "access_denied", "error_message": "denied here", "aws_error_code": "AccessDenied",
     }
 
 
 def test_skipped_result_converts_a_targeting_entry():
-    entry = {"id": ACCOUNT, "name": "old", "state": "SUSPENDED", "ou_path": "/Root", "reason": "not_active",
+    entry = {"id": ACCOUNT, "name": "old", "state": "SUSPENDED", "ou_path": "/Root", "parent_id": "r-ab12", "reason": "not_active",
              "message": "the account is SUSPENDED."}
     assert bulk.skipped_result(entry) == {
-        "id": ACCOUNT, "name": "old", "ou_path": "/Root", "status": "skipped", "reason": "not_active", "found": None,
+        "id": ACCOUNT, "name": "old", "ou_path": "/Root", "parent_id": "r-ab12", "status": "skipped", "reason": "not_active", "found": None,
         "actions": [], "error_class": None, "error_message": "the account is SUSPENDED.", "aws_error_code": None,
     }
 
@@ -102,7 +102,7 @@ def test_summarize_counts_every_status(statuses):
 # module_result ---------------------------------------------------------------------------------
 
 def skipped_entry(account_id: str) -> dict:
-    return {"id": account_id, "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
+    return {"id": account_id, "name": None, "state": None, "ou_path": None, "parent_id": None, "reason": "not_in_organization",
             "message": f"{account_id} is not a member of organization o-a1b2c3d4e5."}
 
 

@@ -413,7 +413,7 @@ def test_list_all_accounts_over_pages(aws):
                            management_account=False, tags={}),
         ],
         "skipped_accounts": [{"id": "210000000004", "name": "account-210000000004", "state": "SUSPENDED", "ou_path": "/Sandbox/",
-                              "reason": "not_active", "message": "the account is SUSPENDED."}],
+                              "parent_id": SANDBOX, "reason": "not_active", "message": "the account is SUSPENDED."}],
         "organizational_units": [
             {"id": WORKLOADS, "name": "Workloads", "parent_id": ROOT, "ou_path": "/Workloads/"},
             {"id": SANDBOX, "name": "Sandbox", "parent_id": ROOT, "ou_path": "/Sandbox/"},
@@ -512,8 +512,8 @@ def test_a_few_explicit_ids_are_looked_up_without_listing_the_organization(aws):
     ]
     assert result["skipped_accounts"] == [
         {"id": "210000000003", "name": "account-210000000003", "state": "SUSPENDED", "ou_path": "/Workloads/Production/",
-         "reason": "not_active", "message": "the account is SUSPENDED."},
-        {"id": "999999999999", "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
+         "parent_id": PRODUCTION, "reason": "not_active", "message": "the account is SUSPENDED."},
+        {"id": "999999999999", "name": None, "state": None, "ou_path": None, "parent_id": None, "reason": "not_in_organization",
          "message": f"999999999999 is not a member of organization {ORG}."},
     ]
     assert not {"organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent"} & set(aws.calls)

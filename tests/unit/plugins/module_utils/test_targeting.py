@@ -85,7 +85,8 @@ def described(account_id: str) -> dict:
 
 def skipped(account_id: str, reason: str, message: str) -> dict:
     name, state, parent_id = ACCOUNTS[account_id]
-    return {"id": account_id, "name": name, "state": state, "ou_path": PATHS[parent_id], "reason": reason, "message": message}
+    return {"id": account_id, "name": name, "state": state, "ou_path": PATHS[parent_id], "parent_id": parent_id, "reason": reason,
+            "message": message}
 
 
 def ids(entries: list) -> list:
@@ -267,11 +268,11 @@ def test_select_explicit_accounts_sorted_with_the_ones_outside_the_organization(
     selected, left_out = targeting.select(tree(), targets, skip_management=True)
     assert selected == [described("210000000004")]
     assert left_out == [
-        {"id": "000000000009", "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
+        {"id": "000000000009", "name": None, "state": None, "ou_path": None, "parent_id": None, "reason": "not_in_organization",
          "message": f"000000000009 is not a member of organization {ORG}."},
         MANAGEMENT_SKIPPED,
         NOT_ACTIVE["210000000003"],
-        {"id": "999999999999", "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
+        {"id": "999999999999", "name": None, "state": None, "ou_path": None, "parent_id": None, "reason": "not_in_organization",
          "message": f"999999999999 is not a member of organization {ORG}."},
     ]
 
