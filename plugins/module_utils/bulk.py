@@ -327,6 +327,11 @@ class Journal:
     def account(self, result: dict) -> None:
         self.write({"record": "account", "run_id": self.run_id, "time": _now(), "account": result})
 
+    def devices_left(self, serials) -> None:
+        """Virtual MFA devices that earlier runs left behind and that this run will try to delete:
+        carried into this journal so that a later run reading only this journal still knows them."""
+        self.write({"record": "devices_left", "run_id": self.run_id, "time": _now(), "serials": list(serials)})
+
     def end(self, summary: dict, interrupted: bool) -> None:
         self.write({"record": "end", "run_id": self.run_id, "time": _now(), "summary": summary, "interrupted": interrupted})
 
@@ -336,7 +341,7 @@ class Journal:
             self._fd = None
 
 
-def read_journal(path: str) -> list:
+def read_journal(path: str, option: str = "journal") -> list:
     """The records of a journal file, in order; an unreadable line (a run killed while
     writing it) is left out.  No file yet: no records."""
     try:
@@ -345,7 +350,7 @@ def read_journal(path: str) -> list:
     except FileNotFoundError:
         return []
     except OSError as error:
-        raise InvalidInput(f"journal: the file cannot be read ({error.strerror}).") from None
+        raise InvalidInput(f"{option}: the file cannot be read ({error.strerror}).") from None
     records = []
     for line in lines:
         try:

@@ -256,11 +256,17 @@ def devices_left(values) -> tuple:
 
 def devices_left_in_journal(records: list) -> tuple:
     """The serials of virtual MFA devices that runs of root_credentials recorded in a journal
-    as deactivated but not deleted, and that no later line shows deleted or gone."""
+    as deactivated but not deleted (or carried from an earlier run's journal), and that no
+    later line shows deleted or gone."""
     modules = {record.get("run_id"): record.get("module") for record in records if record.get("record") == "start"}
     left: dict = {}
     for record in records:
-        if record.get("record") != "account" or modules.get(record.get("run_id")) != REMOVAL_MODULE:
+        if modules.get(record.get("run_id")) != REMOVAL_MODULE:
+            continue
+        if record.get("record") == "devices_left":
+            left.update(dict.fromkeys(serial for serial in record.get("serials") or [] if isinstance(serial, str)))
+            continue
+        if record.get("record") != "account":
             continue
         for step in (record.get("account") or {}).get("actions") or []:
             if not isinstance(step, dict) or step.get("action") != "delete_virtual_mfa_device" or not isinstance(step.get("id"), str):

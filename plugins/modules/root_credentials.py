@@ -18,7 +18,9 @@ description:
   - A virtual MFA device that cannot be deleted after its deactivation is no longer a credential of the root user, but
     the device is left behind and the account counts as failed. No root task policy allows C(ListVirtualMFADevices),
     so a later run cannot find such a device by listing; it deletes it when it is given its serial, in
-    O(virtual_mfa_devices_left) or through the same O(journal) (the journal's earlier lines name it).
+    O(virtual_mfa_devices_left), through the same O(journal) (the journal's earlier lines name it), or through
+    O(previous_journal), the journal of an earlier run. The serials still left are carried into this run's O(journal),
+    so that each run's journal names every device left by the runs before it.
   - A step counts as this run's change (C(done)) only when this run's call made it. A credential that someone else
     removed between this run's read and its call (another controller working on the same account) is reported
     C(already_absent); an account where every step was already absent is V(ok), not V(changed). AWS offers no way to
@@ -65,6 +67,12 @@ options:
       - With O(journal), the serials that the journal's earlier lines record as left behind are added.
     type: list
     elements: str
+  previous_journal:
+    description:
+      - The journal of an earlier run (its O(journal)), read for the virtual MFA devices it records as left behind and
+        not deleted since, which are added to O(virtual_mfa_devices_left). The roles pass the journal of the run before.
+      - A missing file is no error (there was no earlier run).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -203,6 +211,7 @@ def main():
         credential_types={"type": "list", "elements": "str", "choices": list(CREDENTIAL_TYPES), "default": list(CREDENTIAL_TYPES)},
         max_changed_accounts={"type": "int"},
         virtual_mfa_devices_left={"type": "list", "elements": "str"},
+        previous_journal={"type": "path"},
     )
     module = aws_module(
         argument_spec=argument_spec,
@@ -219,8 +228,13 @@ def main():
             raise InvalidInput(f"max_changed_accounts: {limit} is negative; use 0 or more.")
         left = devices_left(module.params["virtual_mfa_devices_left"])
         control = bulk.start_run(module.params, REMOVAL_MODULE, module.check_mode)
+        if module.params["previous_journal"]:
+            left += devices_left_in_journal(bulk.read_journal(module.params["previous_journal"], "previous_journal"))
         if control.journal is not None:
             left += devices_left_in_journal(bulk.read_journal(control.journal.path))
+            left = tuple(dict.fromkeys(left))
+            if left:
+                control.journal.devices_left(left)
         result = remove(ClientFactory.from_module(module), targets, types, workers, limit, module.check_mode, module.params["fail_on_error"],
                         control, left)
         result = bulk.finish_run(control, result)

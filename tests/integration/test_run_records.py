@@ -225,3 +225,34 @@ def test_a_shared_directory_with_the_sticky_bit_is_accepted(control, run_playboo
     assert run.returncode == 0, output(run)
     assert summary_run_id(directory / "harden-summary.txt") in runs(directory)
     assert writes(control.requests()["entries"]) == []
+
+
+def test_a_virtual_mfa_device_left_behind_is_carried_from_run_to_run_until_deleted(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=3, profile="full", features=FEATURES, trusted_access=True)
+    stuck, other = active_members(truth)[:2]
+    virtual = next(device["serial"] for device in stuck["root_user"]["mfa_devices"] if device["type"] == "virtual")
+    control.add_fault(kind="custom", service="iam", action="DeleteVirtualMFADevice", account=stuck["id"], code="DeleteConflict",
+                      status=409, message="The virtual MFA device is in use.")
+    reports = tmp_path / "reports"
+    confirmed = {"rootguard_report_dir": str(reports), "rootguard_confirm": True}
+    left_behind = [{"serial": virtual, "type": "virtual", "enabled": False}]
+
+    first = run_playbook(HARDEN, confirmed)
+    assert first.returncode != 0 and stuck["id"] in first.stdout, output(first)
+    assert control.root_user(stuck["id"])["mfa_devices"] == left_behind
+    control.clear_faults()
+
+    # A run that does not work on that account carries the serial into its own journal.
+    second = run_playbook(HARDEN, {**confirmed, "rootguard_account_ids": [other["id"]]})
+    assert second.returncode == 0, output(second)
+    second_journal = journal(list(runs(reports).values())[-1])
+    assert [record["serials"] for record in second_journal if record["record"] == "devices_left"] == [[virtual]]
+    assert control.root_user(stuck["id"])["mfa_devices"] == left_behind
+
+    # The next run reads only the journal of the run before it, and deletes the device.
+    control.clear_requests()
+    third = run_playbook(HARDEN, confirmed)
+    assert third.returncode == 0, output(third)
+    assert control.root_user(stuck["id"])["mfa_devices"] == []
+    assert [entry["action"] for entry in control.requests()["entries"] if entry["write"]] == ["DeleteVirtualMFADevice"]
+    assert [record for record in journal(list(runs(reports).values())[-1]) if record["record"] == "devices_left"] != []

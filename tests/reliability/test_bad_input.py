@@ -190,6 +190,7 @@ CASES = {
         case("max_changed_accounts", "many", ["max_changed_accounts", "int"]),
         case("virtual_mfa_devices_left", ["GAHT12345678"], ["virtual_mfa_devices_left", "GAHT12345678", "not the serial"]),
         case("virtual_mfa_devices_left", "arn:aws:iam::210000000001:u2f/root-user/key", ["virtual_mfa_devices_left", "u2f"]),
+        case("previous_journal", "/", ["previous_journal", "cannot be read"]),
     ]},
     "root_password_recovery": {"base": {"account_ids": [MEMBER]}, "cases": [
         *(replaced(*entry) for entry in SELECTORS),
