@@ -34,6 +34,7 @@ SECTIONS = {
     "secrets": ("Secrets", "| scenario | runs | searched | secrets issued | found |"),
     "interruptions": ("Interruptions", "| scenario | cancel | accounts | outcome |"),
     "two_controllers": ("Two controllers at once", "| scenario | runs | accounts | outcome |"),
+    "hostile_names": ("Hostile names", "| scenario | ansible-core | hostile text in | runs | outcome |"),
 }
 FAULT_ORDER = ("throttling-10", "throttling-30", "throttling-60", "server-errors", "slow-endpoint", "scp-denials",
                "session-expiry", "suspended-mid-run")
@@ -139,6 +140,12 @@ def row_line(row: dict) -> str:
                    f"{row['claimed_by_none']} done but unclaimed); the other run reports each `already_absent` or did not plan it; "
                    "every account clean")
         return f"| {name} | {row['runs']} playbook runs at once | {accounts} | {outcome} |"
+    if section == "hostile_names":
+        outcome = (f"code run: {row['markers_created']}; --limit by the readable name {row['colliding_ous']} OUs share: "
+                   f"{row['written_by_shared_name']} accounts written; --limit by the OU's id group: {row['written_by_id_group']} "
+                   f"accounts written, {row['outside_the_ou']} outside the OU")
+        return (f"| {name} | {row['core']} | {', '.join(row['vectors'])} | {row['runs']} playbook runs (per-host over the inventory "
+                f"with README's keyed groups and compose, and the audit's three reports) | {outcome} |")
     raise ValueError(f"unknown section {section!r}")
 
 

@@ -51,6 +51,7 @@ run_playbook = _integration.run_playbook
 ansible_environment = _integration.ansible_environment
 ansible_command = _integration.ansible_command
 PlaybookRun = _integration.PlaybookRun
+OLDER_CORES = _integration.OLDER_CORES
 
 
 @pytest.fixture(scope="session")
