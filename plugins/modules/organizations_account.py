@@ -24,7 +24,7 @@ description:
   - Before creating, the module looks for a C(CreateAccount) request still C(IN_PROGRESS) for the same account name
     (C(ListCreateAccountStatus)), such as the one of a run that stopped waiting (RV(error_class=timeout)) or of another run
     vending the same account at the same time, and waits for it instead of asking for a second account. The account that
-    request makes is placed and tagged as an existing one - RV(created) is false, and RV(changed) counts only this task's
+    request makes is placed and tagged as an existing one - RV(created) is false, and C(changed) counts only this task's
     moves and tags.
   - Two runs may still both ask for the account. AWS then fails the second request with C(CONCURRENT_ACCOUNT_MODIFICATION)
     ("you already submitted a request with the same information") or, once the first has made the account,

@@ -189,8 +189,8 @@ def test_a_second_request_for_an_address_in_progress_fails_as_a_concurrent_modif
     second = create(org, email="PAYMENTS@example.com")
 
     assert (first["State"], second["State"]) == ("IN_PROGRESS", "IN_PROGRESS")
-    assert [entry["Id"] for entry in org.list_create_account_status(States=["IN_PROGRESS"])["CreateAccountStatuses"]] == [first["Id"],
-                                                                                                                        second["Id"]]
+    in_progress = org.list_create_account_status(States=["IN_PROGRESS"])["CreateAccountStatuses"]
+    assert [entry["Id"] for entry in in_progress] == [first["Id"], second["Id"]]
     poll(org, second["Id"])
     second = poll(org, second["Id"])
     assert (second["State"], second["FailureReason"]) == ("FAILED", "CONCURRENT_ACCOUNT_MODIFICATION")

@@ -118,7 +118,7 @@ def test_moto_model_data_holds_no_secret_the_emulator_issued(http):
 def test_no_control_or_moto_api_endpoint_serves_a_secret(http):
     truth = http.seed(accounts=2, profile="full", features=FEATURES, trusted_access=True)
     issued = issue_everything(http, truth)
-    issued.update({what: value for what, value in issued_secrets(http.endpoint).items()})  # the seeded root users' keys too
+    issued.update(issued_secrets(http.endpoint))  # the seeded root users' keys too
     member = truth["accounts"][0]["id"]
     paths = ["/moto-api/", "/moto-api/data.json", "/moto-api/config", "/moto-api/rootguard/requests", "/moto-api/rootguard/faults",
              f"/moto-api/rootguard/root-user?account_id={member}", f"/moto-api/rootguard/account?account_id={member}",

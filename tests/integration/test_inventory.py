@@ -95,8 +95,8 @@ def test_all_accounts_become_hosts_with_ou_groups_and_host_variables(control, ru
     for parent_id, accounts in by_parent.items():
         assert group_hosts(listing, id_group(parent_id)) == accounts
     assert group_children(listing, id_group(root)) == set()
-    assert group_children(listing, id_group(ou["/Workloads/"])) == {id_group(ou["/Workloads/Production/"]),
-                                                                     id_group(ou["/Workloads/NonProduction/"])}
+    workloads_children = {id_group(ou["/Workloads/Production/"]), id_group(ou["/Workloads/NonProduction/"])}
+    assert group_children(listing, id_group(ou["/Workloads/"])) == workloads_children
     assert group_children(listing, id_group(ou["/Workloads/Production/"])) == {id_group(ou["/Workloads/Production/Payments/"])}
     # The readable names, each holding its OU's id group and nothing else.
     assert group_children(listing, "ou_root") == {id_group(root)}
@@ -365,4 +365,3 @@ def test_an_account_that_left_the_ou_since_the_cached_inventory_is_skipped_as_st
     summary = " ".join(run.stdout.split())
     assert f"{len(in_production)} account(s): {len(stayed)} changed, 0 would change, 0 unchanged, 1 skipped, 0 failed." in summary
     assert f"1 skipped as stale_inventory (moved since the inventory was read: {moved['id']}); refresh the inventory cache" in summary
-

@@ -473,8 +473,8 @@ def test_a_virtual_mfa_device_left_behind_fails_the_account_and_a_rerun_deletes_
     assert result["summary"]["changed"] == 1 and result["summary"]["failed"] == 1
     account = by_id(result)[stuck["id"]]
     assert account["error_class"] == "aws_error" and account["aws_error_code"] == "DeleteConflict"
-    assert account["error_message"].startswith(f"Virtual MFA device {virtual} was deactivated (no longer a credential of the root user) "
-                                                "but could not be deleted: ")
+    deactivated = f"Virtual MFA device {virtual} was deactivated (no longer a credential of the root user) but could not be deleted: "
+    assert account["error_message"].startswith(deactivated)
     steps = account["actions"]
     assert [{"action": step["action"], "id": step["id"]} for step in steps] == expected_actions(stuck["root_user"])
     for step in steps:

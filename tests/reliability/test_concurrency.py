@@ -127,7 +127,7 @@ def test_two_controllers_at_once_never_both_claim_a_removal(control, emulator, t
                                                   stderr=subprocess.STDOUT, text=True))
     results = {}
     for name, (directory, process) in runs.items():
-        output, _ = process.communicate(timeout=600)
+        output = process.communicate(timeout=600)[0]
         assert process.returncode == 0, output[-3000:]
         results[name] = by_id(json.loads((directory / "removal.json").read_text()))
 

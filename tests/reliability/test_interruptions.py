@@ -163,7 +163,7 @@ def cancel_and_judge(control, emulator, tmp_path, ansible_environment, ansible_c
     wait_for(lambda: len(finished_accounts(journal_lines(run.journal))) >= KILL_AFTER_FINISHED, 300, "two accounts finished")
     killed_at = time.time()
     os.kill(process.pid if target == "playbook" else module, signum)
-    output, _ = process.communicate(timeout=300)
+    output = process.communicate(timeout=300)[0]
     # The module ends by itself: at once for SIGKILL, after the accounts in flight otherwise.
     wait_for(lambda: module_ended(module), 120, "the module to end")
     end_leftovers(str(tmp_path))

@@ -33,7 +33,7 @@ SESSION_TOKEN_BYTES = 266  # 356 base64 characters, moto's length
 
 
 def secret_access_key(length: int = SECRET_KEY_LENGTH) -> str:
-    return "".join(secrets.choice(SECRET_KEY_ALPHABET) for _ in range(length))
+    return "".join(secrets.choice(SECRET_KEY_ALPHABET) for _position in range(length))
 
 
 def session_token() -> str:
@@ -47,7 +47,7 @@ def access_key_id(account_id: str, prefix: str, total_length: int = 20) -> str:
     account_part = base64.b32encode((number // 2 + ACCOUNT_OFFSET).to_bytes(5, byteorder="big")).decode("ascii")
     parity = secrets.choice(AWS_ROLE_ALPHABET[16:] if number % 2 else AWS_ROLE_ALPHABET[:16])
     fixed = prefix + account_part + parity
-    return fixed + "".join(secrets.choice(AWS_ROLE_ALPHABET) for _ in range(total_length - len(fixed)))
+    return fixed + "".join(secrets.choice(AWS_ROLE_ALPHABET) for _position in range(total_length - len(fixed)))
 
 
 def _temporary_credentials(response: TokenResponse, token: sts_models.Token) -> dict[str, Any]:
