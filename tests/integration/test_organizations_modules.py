@@ -552,7 +552,7 @@ def test_account_info_reports_the_accounts_left_out(control, run_playbook):
     default, inactive_too, with_exclusions, by_id = results["account_info"]
     assert default["skipped_accounts"] == [
         {"id": account["id"], "name": account["name"], "state": "SUSPENDED", "ou_path": account["ou_path"],
-         "reason": "not_active", "message": "the account is SUSPENDED."}
+         "parent_id": account["parent_id"], "reason": "not_active", "message": "the account is SUSPENDED."}
         for account in suspended(truth)
     ]
     assert inactive_too["skipped_accounts"] == []
@@ -561,7 +561,7 @@ def test_account_info_reports_the_accounts_left_out(control, run_playbook):
         **{account["id"]: "not_active" for account in suspended(truth)},
     }
     assert by_id["skipped_accounts"] == [{
-        "id": UNKNOWN_ACCOUNT, "name": None, "state": None, "ou_path": None, "reason": "not_in_organization",
+        "id": UNKNOWN_ACCOUNT, "name": None, "state": None, "ou_path": None, "parent_id": None, "reason": "not_in_organization",
         "message": f"{UNKNOWN_ACCOUNT} is not a member of organization {truth['organization_id']}.",
     }]
     accounts_task = run.stdout.split("TASK [Accounts]", 1)[1].split("TASK [", 1)[0]
