@@ -225,11 +225,11 @@ emulator-tests: $(VENV_STAMP) ## The emulator's own tests (pytest tests/emulator
 
 .PHONY: integration
 integration: collection-tree browser cores ## Playbook runs against the emulator (pytest tests/integration)
-	$(call PYTEST_DIR,tests/integration,$(RUN_ENV),-n 2)
+	$(call PYTEST_DIR,tests/integration,$(RUN_ENV),-n 2 --durations=20)
 
 .PHONY: reliability
 reliability: collection-tree cores ## Faults, bad input, secrets, check mode, no lost data, concurrency (pytest tests/reliability)
-	$(call PYTEST_DIR,tests/reliability,$(RUN_ENV),-n 2)
+	$(call PYTEST_DIR,tests/reliability,$(RUN_ENV),-n 2 --durations=20)
 
 # The HTML audit report is opened in headless Chromium by an integration test.
 # Nothing to do when a chromium is on PATH; otherwise Debian's `chromium` is
