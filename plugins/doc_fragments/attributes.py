@@ -6,15 +6,11 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The attributes of the modules that change things; the descriptions come from
+    # The attributes every module of the collection has; the descriptions come from
     # ansible.builtin.action_common_attributes and its actiongroups fragment.
     DOCUMENTATION = r"""
 options: {}
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
   platform:
     support: full
     platforms: aws
@@ -24,7 +20,17 @@ attributes:
       - rootguard.aws.aws
 """
 
-    # The attributes of the modules that only read.
+    # Check mode and diff mode of the modules that change things, where a module has no details to add.
+    CHANGES = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+    # Check mode and diff mode of the modules that only read.
     INFO = r"""
 options: {}
 attributes:
@@ -33,11 +39,4 @@ attributes:
     details: The module only reads.
   diff_mode:
     support: N/A
-  platform:
-    support: full
-    platforms: aws
-  action_group:
-    support: full
-    membership:
-      - rootguard.aws.aws
 """

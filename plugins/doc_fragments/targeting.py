@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The account-targeting options shared by every account-scoped module.
+    # The account selectors shared by every account-scoped module and the inventory plugin.
     DOCUMENTATION = r"""
 options:
   account_ids:
@@ -37,6 +37,11 @@ options:
     type: list
     elements: str
     default: []
+"""
+
+    # For the listings that can show accounts that are not ACTIVE; the root-task modules never work on them.
+    INCLUDE_INACTIVE = r"""
+options:
   include_inactive:
     description:
       - Include accounts whose state is not V(ACTIVE) (such as V(SUSPENDED) or V(PENDING_CLOSURE)).
@@ -80,7 +85,6 @@ options:
 notes:
   - The management account (out of scope of centralized root access) and accounts that are not V(ACTIVE) are never
     worked on; they are reported in RV(accounts) with status V(skipped) and the reason.
-  - O(include_inactive) has no effect on these modules.
   - 'A stop: on SIGTERM or SIGINT, or when a process that started the module exits (ansible-playbook killed, even
     with SIGKILL), no new account is started. The accounts in flight are finished, the others reported with status
     V(skipped) and reason V(interrupted), and the result (with C(changed) true where anything changed, and the task

@@ -51,6 +51,7 @@ options:
     default: false
 extends_documentation_fragment:
   - rootguard.aws.targeting
+  - rootguard.aws.targeting.include_inactive
   - inventory_cache
   - constructed
   - amazon.aws.boto3

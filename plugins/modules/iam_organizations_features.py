@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: iam_organizations_features
 version_added: 0.1.0
 short_description: Switch centralized root access on or off for an AWS organization
@@ -38,13 +37,9 @@ options:
       - When false and trusted access is missing, the task fails with RV(error_class=trusted_access_not_enabled).
     type: bool
     default: true
-extends_documentation_fragment:
-  - rootguard.aws.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.attributes.changes, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - Once V(RootCredentialsManagement) is on, accounts created through AWS Organizations have no root credentials.
   - The organization needs all features; a consolidated-billing organization fails with

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: iam_organizations_features_info
 version_added: 0.1.0
 short_description: The pre-flight picture of centralized root access in an AWS organization
@@ -21,13 +20,9 @@ description:
 author:
   - RootGuard maintainers (@rootguard)
 options: {}
-extends_documentation_fragment:
-  - rootguard.aws.attributes.info
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.attributes.info, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
   - module: rootguard.aws.iam_organizations_features
 """

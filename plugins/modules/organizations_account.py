@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: organizations_account
 version_added: 0.1.0
 short_description: Vend an AWS Organizations member account - create it or find it by email, place it in an OU, tag it
@@ -94,13 +93,9 @@ options:
     type: str
     choices: [present]
     default: present
-extends_documentation_fragment:
-  - rootguard.aws.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.attributes.changes, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - Creating accounts, moving them and changing their tags need the credentials of the organization's management account.
     A run that changes nothing also works from a delegated administrator.

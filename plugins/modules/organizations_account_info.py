@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: organizations_account_info
 version_added: 0.1.0
 short_description: List the accounts of an AWS organization with their OU path, state and tags
@@ -27,14 +26,9 @@ options:
       - Read each listed account's tags (one C(ListTagsForResource) call per account).
     type: bool
     default: true
-extends_documentation_fragment:
-  - rootguard.aws.targeting
-  - rootguard.aws.attributes.info
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.include_inactive, rootguard.aws.attributes.info, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - Unlike the root-task modules, this module lists the management account when it is targeted; it is marked with
     C(management_account=true).

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: organizations_delegated_administrator
 version_added: 0.1.0
 short_description: Register or deregister a delegated administrator for an AWS service in AWS Organizations
@@ -39,13 +38,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - rootguard.aws.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.attributes.changes, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - Trusted access for the service must be enabled first; see M(rootguard.aws.organizations_service_access).
   - AWS is assumed to allow one delegated administrator for IAM; registering a second one fails with the AWS

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: organizations_service_access
 version_added: 0.1.0
 short_description: Enable or disable trusted access for an AWS service in AWS Organizations
@@ -32,13 +31,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - rootguard.aws.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.attributes.changes, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - Enabling needs all features in the organization; a consolidated-billing organization fails with
     RV(error_class=organization_not_all_features).

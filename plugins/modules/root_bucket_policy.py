@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: root_bucket_policy
 version_added: 0.1.0
 short_description: Delete or replace an S3 bucket policy that locks everyone out, as the member account's root user
@@ -27,14 +26,9 @@ options:
       - The bucket's name.
     type: str
     required: true
-extends_documentation_fragment:
-  - rootguard.aws.resource_policy
-  - rootguard.aws.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.resource_policy, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - The bucket's Region is the one C(ListBuckets) reports; when AWS does not report it, the module's O(region) is used.
   - S3 has no conditional C(PutBucketPolicy) or C(DeleteBucketPolicy) - the change replaces whatever policy is in place

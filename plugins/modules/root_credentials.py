@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: root_credentials
 version_added: 0.1.0
 short_description: Remove the root user credentials of member accounts across an AWS organization
@@ -81,15 +80,9 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows, per account that changes, its credentials before and after.
-extends_documentation_fragment:
-  - rootguard.aws.targeting
-  - rootguard.aws.targeting.root_tasks
-  - rootguard.aws.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
   - module: rootguard.aws.root_credentials_info
   - module: rootguard.aws.root_password_recovery

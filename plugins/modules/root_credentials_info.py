@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: root_credentials_info
 version_added: 0.1.0
 short_description: Audit the root user credentials of member accounts across an AWS organization
@@ -24,15 +23,9 @@ description:
 author:
   - RootGuard maintainers (@rootguard)
 options: {}
-extends_documentation_fragment:
-  - rootguard.aws.targeting
-  - rootguard.aws.targeting.root_tasks
-  - rootguard.aws.attributes.info
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.attributes.info, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
   - module: rootguard.aws.root_credentials
 """

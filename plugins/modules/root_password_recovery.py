@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: root_password_recovery
 version_added: 0.1.0
 short_description: Allow or remove root password recovery in member accounts across an AWS organization
@@ -34,15 +33,9 @@ attributes:
     support: full
     details: Check mode reads the login profile (C(GetLoginProfile)) and reports per account whether it would change;
       the task reports C(changed) when any account would change, as a real run would.
-extends_documentation_fragment:
-  - rootguard.aws.targeting
-  - rootguard.aws.targeting.root_tasks
-  - rootguard.aws.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.attributes.changes, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
   - module: rootguard.aws.root_credentials
 """

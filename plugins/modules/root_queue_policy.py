@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: root_queue_policy
 version_added: 0.1.0
 short_description: Delete or replace an SQS queue policy that locks everyone out, as the member account's root user
@@ -34,14 +33,9 @@ options:
     description:
       - The queue's name, looked up in O(account_id) and the module's O(region).
     type: str
-extends_documentation_fragment:
-  - rootguard.aws.resource_policy
-  - rootguard.aws.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.resource_policy, rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - SQS may take up to 60 seconds to apply a policy change everywhere.
   - SQS has no conditional C(SetQueueAttributes) - the change replaces whatever policy is in place when it lands. The

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
----
 module: sts_assume_root
 version_added: 0.1.0
 short_description: Temporary root credentials for one member account and one root task
@@ -55,14 +54,9 @@ attributes:
     details: C(AssumeRoot) changes nothing, so it runs in check mode too and the credentials are real.
   diff_mode:
     support: N/A
-extends_documentation_fragment:
-  - rootguard.aws.attributes.info
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.actiongroups
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [rootguard.aws.attributes,
+  ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.flow, ansible.builtin.action_common_attributes.actiongroups,
+  amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
   - The credentials are never written to disk by the collection; keep them in registered variables and pass them
     through C(module_defaults) or module options, not through the environment of a shell.
