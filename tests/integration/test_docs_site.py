@@ -91,8 +91,7 @@ class Page(html.parser.HTMLParser):
         if tag in VOID_ELEMENTS:
             return
         while self._open:
-            open_tag, _ = self._open.pop()
-            if open_tag == tag:
+            if self._open.pop()[0] == tag:
                 break
         if tag in ("h1", "h2", "h3") and self._heading is not None:
             self.headings.append(text_of(self._heading))
@@ -101,9 +100,8 @@ class Page(html.parser.HTMLParser):
     def handle_data(self, data):
         if self._heading is not None:
             self._heading.append(data)
-        for _, section in self._open:
-            if section:
-                self.sections.setdefault(section, []).append(data)
+        for section in (entry[1] for entry in self._open if entry[1]):
+            self.sections.setdefault(section, []).append(data)
 
     def text(self, section: str) -> str:
         assert section in self.sections, f"no section {section!r}: {sorted(self.sections)}"
