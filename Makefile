@@ -266,6 +266,10 @@ docs-lint: collection-tree ## antsibull-docs lint of the collection's docs
 	PATH="$(VENV_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
 	  antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_DIR)
 
+.PHONY: docs
+docs: collection-tree ## The HTML docs site in build/docs/html/ (antsibull-docs and Sphinx, offline)
+	$(RUN_ENV) bash hacking/build_docs.sh
+
 .PHONY: changelog-lint
 changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragments
 	$(VENV_BIN)/antsibull-changelog lint

@@ -1,15 +1,22 @@
-"""README.md: its opening lines, and role tables that match roles/*/meta/argument_specs.yml
-(regenerate them with ``python hacking/update_readme_roles.py``)."""
+"""What README.md and the guides of docs/docsite/ say stays true: README opens with the two
+commands, indexes every module, plugin, role and playbook and links only to files that exist;
+every guide is on the docs site and linked from README; the development guide's table of
+Makefile targets lists exactly what ``make help`` lists."""
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
+import re
+import shutil
+import subprocess
 
+import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+DOCSITE = ROOT / "docs" / "docsite"
+GUIDES = DOCSITE / "rst"
 OPENING = """# rootguard.aws
 
 ```sh
@@ -17,62 +24,76 @@ make demo   # rehearse the playbooks against the bundled local AWS emulator: no 
 make test   # run every check CI runs: sanity, unit, emulator and integration tests, linters
 ```
 """
+# A Markdown link: [text](target), the target without a URL scheme or an anchor-only target.
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+LABEL_PREFIX = "ansible_collections.rootguard.aws.docsite."
 
 
-def script():
-    spec = importlib.util.spec_from_file_location("update_readme_roles", ROOT / "hacking" / "update_readme_roles.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def readme() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+def index_entries() -> dict:
+    """What README's index must name, with the file its entry links to: {fully qualified name: path}."""
+    entries = {f"rootguard.aws.{path.stem}": path for path in sorted((ROOT / "plugins" / "modules").glob("*.py"))}
+    entries.update({f"rootguard.aws.{path.stem}": path for path in sorted((ROOT / "plugins" / "inventory").glob("*.py"))})
+    entries.update({f"rootguard.aws.{path.name}": path / "meta" / "argument_specs.yml"
+                    for path in sorted((ROOT / "roles").iterdir()) if path.is_dir()})
+    entries.update({f"rootguard.aws.{path.stem}": path for path in sorted((ROOT / "playbooks").glob("*.yml"))})
+    return entries
 
 
 def test_readme_opens_with_the_two_commands():
-    assert README.read_text(encoding="utf-8").startswith(OPENING)
+    assert readme().startswith(OPENING)
 
 
-def test_role_tables_are_up_to_date():
-    update = script()
-    text = README.read_text(encoding="utf-8")
-    assert text.count(update.BEGIN) == 1 and text.count(update.END) == 1
-    assert update.current(text) == update.render(), "README.md role tables are out of date: run python hacking/update_readme_roles.py"
+def test_readme_stays_short():
+    assert len(readme().splitlines()) <= 250
 
 
-def test_every_role_variable_is_in_the_readme():
-    text = README.read_text(encoding="utf-8")
-    roles = sorted(path for path in (ROOT / "roles").iterdir() if path.is_dir())
-    assert roles
-    for role in roles:
-        assert f"`rootguard.aws.{role.name}`" in text, role.name
-        specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))["argument_specs"]
-        for entry in specs.values():
-            for name in entry.get("options") or {}:
-                assert f"| `{name}` |" in text, (role.name, name)
+def test_readme_indexes_every_module_plugin_role_and_playbook():
+    text = readme()
+    entries = index_entries()
+    assert len(entries) >= 12 + 1 + 6 + 7
+    for name, path in entries.items():
+        link = f"[`{name}`]({path.relative_to(ROOT).as_posix()})"
+        assert link in text, f"README's index has no line {link}"
+    named = set(re.findall(r"\[`(rootguard\.aws\.[a-z_]+)`\]", text))
+    assert named == set(entries), f"README indexes what does not exist: {sorted(named - set(entries))}"
 
 
-def test_documentation_markup_becomes_markdown(tmp_path):
-    update = script()
-    assert update.markup(["O(a=b) needs V(true)", "and C(x|y); I(see) B(this) L(docs,https://example.com)."]) == (
-        "`a=b` needs `true` and `x\\|y`; *see* **this** [docs](https://example.com)."
-    )
-    assert update.markup("with O(ns.coll.mod#module:fail_on_error=false)") == "with `fail_on_error=false` of `ns.coll.mod`"
-    role = tmp_path / "roles" / "demo" / "meta"
-    role.mkdir(parents=True)
-    (role / "argument_specs.yml").write_text(yaml.safe_dump({"argument_specs": {"main": {
-        "short_description": "A demo role",
-        "options": {
-            "demo_ids": {"type": "list", "elements": "str", "default": [], "description": "Ids."},
-            "demo_state": {"type": "str", "choices": ["present", "absent"], "default": "present", "description": "State."},
-            "demo_target": {"type": "str", "required": True, "description": "Target."},
-        },
-    }}}))
-    assert update.render(tmp_path) == "\n".join([
-        "### `rootguard.aws.demo`",
-        "",
-        "A demo role.",
-        "",
-        "| variable | type | default | description |",
-        "|---|---|---|---|",
-        "| `demo_ids` | list of str | `[]` | Ids. |",
-        "| `demo_state` | str | `present` | State. Choices: `present`, `absent`. |",
-        "| `demo_target` | str | required | Target. |",
-    ])
+def test_readme_links_to_files_that_exist():
+    targets = [target for target in LINK.findall(readme()) if "://" not in target and not target.startswith("#")]
+    assert targets
+    for target in targets:
+        assert (ROOT / target.split("#", 1)[0]).exists(), target
+
+
+def test_every_guide_is_on_the_docs_site_and_linked_from_readme():
+    sections = yaml.safe_load((DOCSITE / "extra-docs.yml").read_text(encoding="utf-8"))["sections"]
+    listed = [entry if isinstance(entry, str) else entry["ref"] for section in sections for entry in section["toctree"]]
+    guides = sorted(path.stem for path in GUIDES.glob("*.rst"))
+    assert sorted(listed) == guides
+    text = readme()
+    for guide in guides:
+        assert f"](docs/docsite/rst/{guide}.rst)" in text, guide
+        first_line = (GUIDES / f"{guide}.rst").read_text(encoding="utf-8").splitlines()[0]
+        assert first_line == f".. _{LABEL_PREFIX}{guide}:", guide
+
+
+def make_help_targets() -> list:
+    make = shutil.which("make")
+    if make is None:
+        pytest.fail("make is needed to compare the development guide with `make help`")
+    completed = subprocess.run([make, "-s", "--no-print-directory", "-C", str(ROOT), "help"],
+                               capture_output=True, text=True, timeout=60, check=True)
+    targets = [line.split()[0] for line in completed.stdout.splitlines() if line.strip()]
+    assert targets, completed.stdout
+    return targets
+
+
+def test_the_targets_table_lists_what_make_help_lists():
+    guide = (GUIDES / "development.rst").read_text(encoding="utf-8")
+    table = re.findall(r"^   \* - ``make ([a-z][a-z-]*)``$", guide, flags=re.MULTILINE)
+    assert len(table) == len(set(table)), "a target is in the table twice"
+    assert sorted(table) == sorted(make_help_targets())
