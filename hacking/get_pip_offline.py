@@ -5,11 +5,12 @@
 ansible-test creates a virtual environment for each sanity test and bootstraps
 pip in it with a ``get-pip.py`` script fetched from a CI file host, caching it as
 ``~/.ansible/test/cache/get_pip_<version>.py``.  Where that host is unreachable,
-the Makefile installs this file under that name.  It installs pip from the
-interpreter's own ``ensurepip`` and then pip-installs the requested packages
-(``pip==<version>``) from the configured package index.
+hacking/sanity.sh installs this file under that name (the path ansible-test names
+when the download fails).  It installs pip from the interpreter's own ``ensurepip``
+and then pip-installs the requested packages (``pip==<version>``) from the
+configured package index.
 
-rootguard-aws-get-pip-stand-in (marker used by the Makefile)
+rootguard-aws-get-pip-stand-in (marker used by hacking/sanity.sh)
 """
 
 from __future__ import annotations

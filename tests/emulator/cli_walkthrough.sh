@@ -8,7 +8,7 @@
 # root password, and unlock a bucket policy that denies everyone.
 #
 # Run by the Makefile from the repository root, with the virtualenv's bin on
-# PATH (python, aws) and PYTHONPATH=tests/emulator.  Needs jq.  Nothing here
+# PATH (python with the emulator package, aws).  Needs jq.  Nothing here
 # talks to AWS: every call goes to the emulator on 127.0.0.1 with test
 # credentials.  Root session secrets stay in shell variables and are handed to
 # one command at a time; they are never printed nor exported.

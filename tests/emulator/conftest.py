@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import boto3
 import pytest
@@ -68,6 +69,26 @@ def root_credentials(credentials: dict) -> dict:
         "aws_secret_access_key": credentials["SecretAccessKey"],
         "aws_session_token": credentials["SessionToken"],
     }
+
+
+def _require_tool(found: str | None, missing: str) -> str:
+    """``found`` (a tool's path); without it the test skips, or fails when the environment variable
+    CI is set: on a fresh machine, a check that needs an outside tool must not pass by not running."""
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{missing}; CI is set, so this fails instead of skipping (`make tools` installs jq, `make venv` the aws CLI)")
+    pytest.skip(missing)
+
+
+@pytest.fixture
+def require_tool():
+    return _require_tool
+
+
+@pytest.fixture
+def jq_on_path() -> str:
+    return _require_tool(shutil.which("jq"), "jq is not on PATH (the seed's loop and cli_walkthrough.sh use it)")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by the demos: an isolated AWS environment and the local emulator as
-# a child process.  Needs python on PATH and PYTHONPATH with tests/emulator.
+# a child process.  Needs python on PATH with the emulator package installed
+# (tests/emulator/pyproject.toml; `make` installs it in the virtualenv).
 #
 #   emulator_isolate WORKDIR       drop every AWS_*/MOTO_* variable and use empty config files
 #   emulator_start WORKDIR ACCOUNTS SEED [serve options...]

@@ -9,7 +9,7 @@
 #   3. the same playbook again in check mode: nothing left to change.
 #
 # Run by the Makefile from the repository root with the virtualenv's bin on
-# PATH and ANSIBLE_COLLECTIONS_PATH/PYTHONPATH set.  Nothing here talks to
+# PATH and ANSIBLE_COLLECTIONS_PATH set.  Nothing here talks to
 # AWS: every call goes to the emulator on 127.0.0.1 with test credentials.
 # Ansible's own output goes to reports/demo-*.log; the screen gets the summary.
 

@@ -36,7 +36,6 @@ from baseline_loop import BASELINE_LOOP, BASELINE_LOOP_SHA256
 from rootguard_emulator.client import EmulatorClient
 
 AWS = shutil.which("aws", path=os.path.dirname(sys.executable)) or shutil.which("aws")
-JQ = shutil.which("jq")
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 MANAGEMENT_ACCOUNT = "123456789012"
@@ -47,8 +46,13 @@ FEATURES = ["RootCredentialsManagement", "RootSessions"]
 ACCOUNTS = 8
 CLI_TIMEOUT = 60
 
-pytestmark = pytest.mark.skipif(AWS is None, reason="the aws CLI (awscli in requirements-dev.txt) is neither next to this python nor on PATH")
-needs_jq = pytest.mark.skipif(JQ is None, reason="jq is not on PATH (the seed's loop and cli_walkthrough.sh use it)")
+
+@pytest.fixture(autouse=True)
+def _aws_cli(require_tool):
+    require_tool(AWS, "the aws CLI (awscli in requirements-dev.txt) is neither next to this python nor on PATH")
+
+
+needs_jq = pytest.mark.usefixtures("jq_on_path")
 
 # What an issued secret looks like: a session token is a long run of base64 (random from its
 # first character: nothing to search for but its shape), a secret access key 40 characters of it.
@@ -345,7 +349,6 @@ def test_cli_walkthrough_runs_without_printing_a_secret(tmp_path):
     env = {
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.path.dirname(AWS), os.environ.get("PATH", os.defpath)]),
         "HOME": str(home),
-        "PYTHONPATH": str(REPO / "tests" / "emulator"),
         "TMPDIR": str(tmp_path),
     }
     done = subprocess.run(["bash", str(REPO / "tests" / "emulator" / "cli_walkthrough.sh")], cwd=REPO, env=env, capture_output=True,

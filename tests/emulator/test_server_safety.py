@@ -12,7 +12,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -179,8 +178,7 @@ def test_the_server_refuses_a_port_that_is_taken_at_once(taken_port):
 
 
 def test_serve_on_a_port_that_is_taken_exits_non_zero_naming_the_port(taken_port):
-    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
-    environment.pop("MOTO_ACCOUNT_ID", None)
+    environment = {key: value for key, value in os.environ.items() if key not in ("MOTO_ACCOUNT_ID", "PYTHONPATH")}
     completed = subprocess.run([sys.executable, "-m", "rootguard_emulator", "serve", "--port", str(taken_port)],
                                env=environment, capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 2, completed.stdout + completed.stderr

@@ -16,6 +16,7 @@ from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAcc
 from moto.utilities.paginator import InvalidToken
 
 from . import orgs
+from .moto_internals import ORGANIZATIONS_PAGINATED
 
 # How many delegated administrators a service accepts; for IAM this is assumed (aws-api.md section 6).
 MAX_DELEGATED_ADMINISTRATORS = {orgs.IAM_PRINCIPAL: 1}
@@ -84,8 +85,7 @@ def deregister_delegated_administrator(self: OrganizationsBackend, **kwargs: Any
     return _ORIGINALS["deregister_delegated_administrator"](self, **kwargs)
 
 
-PAGINATED = ("list_accounts", "list_accounts_for_parent", "list_organizational_units_for_parent",
-             "list_policies", "list_policies_for_target")
+PAGINATED = tuple(ORGANIZATIONS_PAGINATED)
 MAX_RESULTS = 20
 
 
