@@ -18,7 +18,8 @@ import unicodedata
 
 from . import validation
 from .errors import AccountCreationFailed, Conflict, InvalidInput, NotFound, RootGuardError, WaitTimeout, is_code
-from .organizations import _account, account_tags, call, identify_caller, paginate, read_as, require_management
+from .clients import call, paginate
+from .organizations import _account, account_tags, identify_caller, read_as, require_management
 
 DEFAULT_WAIT_TIMEOUT = 600
 MAX_WAIT_TIMEOUT = 3600

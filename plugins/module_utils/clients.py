@@ -2,7 +2,7 @@
 # Copyright: Contributors to the rootguard.aws collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The one place that builds AWS clients.
+"""The one place that builds AWS clients and calls them.
 
 A ClientFactory holds one boto3 session for a module run.  Every client comes from it:
 the caller's clients and those made from AssumeRoot credentials, so the service models
@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
     pass
 
-from .errors import EndpointError, InvalidInput, response_code
+from .errors import EndpointError, InvalidInput, from_aws, response_code
 
 # Attempts per call, the first included.  AssumeRoot is tightly rate limited; ten
 # attempts with backoff capped at 20 s ride out minutes of throttling.
@@ -170,3 +170,27 @@ class ClientFactory:
         if credentials is None:
             self._sts = client
         return client
+
+
+def call(client, operation: str, **params):
+    """One API call; AWS errors leave as RootGuardError."""
+    try:
+        return getattr(client, operation)(**params)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise from_aws(error) from None
+
+
+def paginate(client, operation: str, result_key: str, **params) -> list:
+    """Every item of a paginated list call (pages may be empty while NextToken is set)."""
+    try:
+        items = []
+        for page in client.get_paginator(operation).paginate(**params):
+            items.extend(page.get(result_key, []))
+        return items
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise from_aws(error) from None
+
+
+def iso_time(value):
+    """A datetime as ISO 8601 text; anything else as it is."""
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from . import organizations
 from .errors import FeatureNotEnabled, RootGuardError, is_code
-from .organizations import IAM_PRINCIPAL, call, read_as
+from .clients import call
+from .organizations import IAM_PRINCIPAL, read_as
 
 # Module option -> IAM feature name, in the order features are enabled.
 FEATURES = {

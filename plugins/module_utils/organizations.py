@@ -20,36 +20,12 @@ from .errors import (
     RootGuardError,
     TRUSTED_ACCESS_HINT,
     TrustedAccessMissing,
-    from_aws,
     is_code,
 )
+from .clients import call, iso_time, paginate
 from .targeting import OrganizationTree, Targets, parents_to_list, select
 
-try:
-    import botocore.exceptions
-except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
-    pass
-
 IAM_PRINCIPAL = "iam.amazonaws.com"
-
-
-def call(client, operation: str, **params):
-    """One API call; AWS errors leave as RootGuardError."""
-    try:
-        return getattr(client, operation)(**params)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise from_aws(error) from None
-
-
-def paginate(client, operation: str, result_key: str, **params) -> list:
-    """Every item of a paginated list call (pages may be empty while NextToken is set)."""
-    try:
-        items = []
-        for page in client.get_paginator(operation).paginate(**params):
-            items.extend(page.get(result_key, []))
-        return items
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise from_aws(error) from None
 
 
 @dataclass(frozen=True)
@@ -214,10 +190,6 @@ def _account(account: dict) -> dict:
         "joined_method": account.get("JoinedMethod"),
         "joined_timestamp": iso_time(account.get("JoinedTimestamp")),
     }
-
-
-def iso_time(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 # Up to this many account ids given by id are looked up one by one; more, and listing the

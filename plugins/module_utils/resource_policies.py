@@ -19,7 +19,7 @@ from . import organizations
 from .bulk import RootSession
 from .features import require_feature
 from .errors import BackupFailed, InvalidInput, NotFound, RootGuardError, is_code
-from .organizations import call
+from .clients import call
 from .validation import TASK_POLICY_PREFIX, private_directory
 
 BUCKET_POLICY = TASK_POLICY_PREFIX + "S3UnlockBucketPolicy"

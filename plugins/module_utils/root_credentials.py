@@ -11,7 +11,7 @@ import re
 
 from . import bulk
 from .errors import InvalidInput, RootGuardError, SessionExpired, is_code
-from .organizations import call, iso_time, paginate
+from .clients import call, iso_time, paginate
 from .validation import TASK_POLICY_PREFIX
 
 AUDIT_POLICY = TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"

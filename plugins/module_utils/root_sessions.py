@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from .errors import AccessDenied
-from .organizations import call
+from .clients import call
 from .validation import TASK_POLICY_PREFIX
 
 # The organization feature each task policy needs (reference: aws-api.md section 3.2).

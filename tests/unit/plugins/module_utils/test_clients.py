@@ -12,7 +12,7 @@ import botocore.endpoint
 import botocore.exceptions
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import clients, errors, organizations
+from ansible_collections.rootguard.aws.plugins.module_utils import clients, errors
 from rootguard_emulator import faults
 from rootguard_emulator.seed import seed
 
@@ -250,7 +250,7 @@ def test_a_factory_client_rides_out_faults(emulator, code, times):
     truth = seed(accounts=1, profile="none")
     rule = faults.add(action="DescribeOrganization", times=times, **FAULTS[code])
     orgs = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION).client("organizations")
-    response = organizations.call(orgs, "describe_organization")
+    response = clients.call(orgs, "describe_organization")
     assert response["Organization"]["Id"] == truth["organization_id"]
     assert response["ResponseMetadata"]["RetryAttempts"] == times
     assert (rule.matched, rule.injected) == (times + 1, times)
@@ -262,7 +262,7 @@ def test_conflict_backoff_delays(emulator, monkeypatch):
     seed(accounts=1, profile="none")
     faults.add(action="DescribeOrganization", times=3, **FAULTS["ConcurrentModificationException"])
     orgs = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION).client("organizations")
-    organizations.call(orgs, "describe_organization")
+    clients.call(orgs, "describe_organization")
     assert emulator == [0.5, 1.0, 2.0]
 
 
@@ -277,7 +277,7 @@ def test_faults_beyond_max_attempts_fail_with_their_class(emulator, monkeypatch,
     rule = faults.add(action="DescribeOrganization", **FAULTS[code])
     orgs = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION).client("organizations")
     with pytest.raises(error_class) as excinfo:
-        organizations.call(orgs, "describe_organization")
+        clients.call(orgs, "describe_organization")
     assert (excinfo.value.aws_error_code, excinfo.value.operation) == (code, "DescribeOrganization")
     assert rule.matched == 3
     assert len(emulator) == 2
@@ -289,7 +289,7 @@ def test_a_non_retryable_error_is_not_retried(emulator):
                       message="You don't have permissions to access this resource.")
     orgs = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION).client("organizations")
     with pytest.raises(errors.AccessDenied):
-        organizations.call(orgs, "describe_organization")
+        clients.call(orgs, "describe_organization")
     assert (rule.matched, emulator) == (1, [])
 
 
