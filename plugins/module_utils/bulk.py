@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import organizations, targeting
 from .features import require_feature
-from .errors import InvalidInput, RootGuardError, SessionExpired
-from .root_sessions import assume_root, session_credentials
+from .errors import InvalidInput, RootGuardError
+from .root_sessions import RootSession
 from .validation import private_directory
 
 STATUS_OK = "ok"
@@ -32,12 +32,6 @@ STATUSES = (STATUS_OK, STATUS_CHANGED, STATUS_WOULD_CHANGE, STATUS_SKIPPED, STAT
 
 DEFAULT_CONCURRENCY = 10
 MAX_CONCURRENCY = 100
-# Root sessions last this long: long enough for one account's work under heavy
-# throttling, short enough that a leaked session is soon useless.
-SESSION_SECONDS = 300
-# A held session is renewed when it has less than this left.
-SESSION_MARGIN_SECONDS = 60
-
 # The reason of an account never started because the run was stopped.
 REASON_INTERRUPTED = "interrupted"
 # How often the watcher looks at the processes that started the module.
@@ -55,68 +49,6 @@ def concurrency(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
         raise InvalidInput(f"concurrency: {value!r} is out of range; use 1 to {MAX_CONCURRENCY}.")
     return value
-
-
-class RootSession:
-    """One account's root session: assumed on first use, renewed only when about to expire
-    or when AWS says it has expired."""
-
-    def __init__(self, factory, account_id: str, task_policy_arn: str, duration_seconds: int = SESSION_SECONDS):
-        self.factory = factory
-        self.account_id = account_id
-        self.task_policy_arn = task_policy_arn
-        self.duration_seconds = duration_seconds
-        self._credentials = None
-        self._expiration = None
-        self._clients = {}
-
-    def client(self, service: str, region: str | None = None):
-        self._ensure_fresh()
-        key = (service, region)
-        if key not in self._clients:
-            self._clients[key] = self.factory.client(service, session_credentials(self._credentials), region)
-        return self._clients[key]
-
-    def release(self) -> None:
-        """Close and drop the session's clients, keeping its credentials: a client made later
-        comes from them.  Closing frees the client's connection at once (a dropped client
-        is only collected later); dropping it frees about half a megabyte, which matters
-        when every account's session is kept between two passes."""
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            client.close()
-
-    def renew(self) -> None:
-        self._credentials = assume_root(self.factory, self.account_id, self.task_policy_arn, self.duration_seconds)
-        self._expiration = _parse_time(self._credentials["expiration"])
-        self._clients = {}
-
-    def _ensure_fresh(self) -> None:
-        if self._credentials is None or self._expires_soon():
-            self.renew()
-
-    def _expires_soon(self) -> bool:
-        if self._expiration is None:
-            return False
-        remaining = self._expiration - datetime.datetime.now(datetime.timezone.utc)
-        return remaining.total_seconds() < SESSION_MARGIN_SECONDS
-
-    def run(self, work):
-        """``work(session)``; an expired session is renewed once and the work done again
-        (every piece of work here reads before it writes, so a second pass is safe)."""
-        try:
-            return work(self)
-        except SessionExpired:
-            self.renew()
-            return work(self)
-
-
-def _parse_time(value):
-    try:
-        parsed = datetime.datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def account_result(account: dict) -> dict:

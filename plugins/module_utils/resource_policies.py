@@ -16,7 +16,7 @@ import re
 import stat
 
 from . import organizations
-from .bulk import RootSession
+from .root_sessions import RootSession
 from .features import require_feature
 from .errors import BackupFailed, InvalidInput, NotFound, RootGuardError, is_code
 from .clients import call

@@ -12,6 +12,7 @@ import re
 from . import bulk
 from .errors import InvalidInput, RootGuardError, SessionExpired, is_code
 from .clients import call, iso_time, paginate
+from .root_sessions import RootSession
 from .validation import TASK_POLICY_PREFIX
 
 AUDIT_POLICY = TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"
@@ -218,7 +219,7 @@ def audit(factory, targets, workers: int, fail_on_error: bool, control=None) -> 
 
     def one(account):
         result = bulk.account_result(account)
-        session = bulk.RootSession(factory, account["id"], AUDIT_POLICY)
+        session = RootSession(factory, account["id"], AUDIT_POLICY)
         try:
             result["found"] = session.run(audit_account)
             result["status"] = bulk.STATUS_OK
@@ -293,7 +294,7 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
     an earlier run deactivated but could not delete, deleted in their accounts."""
     control = control or bulk.RunControl()
     caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
-    sessions = {account["id"]: bulk.RootSession(factory, account["id"], DELETE_POLICY) for account in accounts}
+    sessions = {account["id"]: RootSession(factory, account["id"], DELETE_POLICY) for account in accounts}
 
     def read_one(account) -> dict:
         result = bulk.account_result(account)
@@ -411,7 +412,7 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
 
     def one(account):
         result = bulk.account_result(account)
-        session = bulk.RootSession(factory, account["id"], policy)
+        session = RootSession(factory, account["id"], policy)
         try:
             changed = session.run(lambda s: recover_account(s, present, check_mode))
             status = bulk.STATUS_WOULD_CHANGE if check_mode else bulk.STATUS_CHANGED
