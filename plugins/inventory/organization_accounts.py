@@ -167,7 +167,7 @@ class InventoryModule(AWSInventoryBase):
         self._populate(listing)
 
     def _list_accounts(self) -> dict:
-        options = {name: self.get_option(name) for name in targeting.ARGUMENT_SPEC}
+        options = {name: self.get_option(name) for name in targeting.LISTING_ARGUMENT_SPEC}
         try:
             targets = targeting.targets_from_params(options)
             region, endpoint_url, connection = get_aws_connection_info(self)

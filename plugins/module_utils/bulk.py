@@ -21,7 +21,7 @@ from . import organizations, targeting
 from .features import require_feature
 from .errors import InvalidInput, RootGuardError
 from .root_sessions import RootSession
-from .validation import private_directory
+from . import validation
 
 STATUS_OK = "ok"
 STATUS_CHANGED = "changed"
@@ -31,7 +31,6 @@ STATUS_FAILED = "failed"
 STATUSES = (STATUS_OK, STATUS_CHANGED, STATUS_WOULD_CHANGE, STATUS_SKIPPED, STATUS_FAILED)
 
 DEFAULT_CONCURRENCY = 10
-MAX_CONCURRENCY = 100
 # The reason of an account never started because the run was stopped.
 REASON_INTERRUPTED = "interrupted"
 # How often the watcher looks at the processes that started the module.
@@ -43,12 +42,6 @@ ARGUMENT_SPEC = {
     "journal": {"type": "path"},
     "run_id": {"type": "str"},
 }
-
-
-def concurrency(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
-        raise InvalidInput(f"concurrency: {value!r} is out of range; use 1 to {MAX_CONCURRENCY}.")
-    return value
 
 
 def account_result(account: dict) -> dict:
@@ -86,6 +79,29 @@ def interrupted_result(account: dict) -> dict:
     result.update(status=STATUS_SKIPPED, reason=REASON_INTERRUPTED,
                   error_message="The run was stopped before this account was started; nothing was done in it.")
     return result
+
+
+def per_account(work, session_for, row=account_result):
+    """The function a bulk task runs for each account (see map_accounts): the account's result
+    row (``row(item)``: a new one from the account, by default), its root session
+    (``session_for(account id)``), ``work(session, row)`` filling the row, the row failed with
+    the error when the work raises RootGuardError, and the session's clients released."""
+    def run(item: dict) -> dict:
+        result = row(item)
+        session = session_for(item["id"])
+        try:
+            work(session, result)
+        except RootGuardError as error:
+            failed(result, error)
+        finally:
+            session.release()
+        return result
+    return run
+
+
+def new_sessions(factory, task_policy_arn: str):
+    """``session_for`` for per_account: a new RootSession for each account."""
+    return lambda account_id: RootSession(factory, account_id, task_policy_arn)
 
 
 def map_accounts(function, accounts: list, workers: int, control=None, not_started=interrupted_result, record: bool = True) -> list:
@@ -233,7 +249,7 @@ class Journal:
         """Earlier lines are read (see ``records``), then the file is opened for append and the
         start line written.  Its directory must be one only this user can change, and the file
         a regular file of this user's (never followed through a symbolic link)."""
-        private_directory(os.path.dirname(os.path.abspath(path)), option)
+        validation.private_directory(os.path.dirname(os.path.abspath(path)), option)
         journal = cls(path, run_id, module)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
@@ -351,17 +367,25 @@ def module_result(caller, results: list, skipped: list, fail_on_error: bool, ext
 def start_run(params: dict, module: str, check_mode: bool) -> RunControl:
     """Before any API call: the run id, the journal (opened, start line written), SIGTERM and
     SIGINT handled, and the processes that started the module watched."""
-    run_id = params.get("run_id")
-    if run_id is None:
-        run_id = new_run_id()
-    elif not str(run_id).strip() or len(str(run_id)) > 128:
-        raise InvalidInput("run_id: give 1 to 128 characters, not only blanks; or leave it out for a new random id.")
+    run_id = validation.run_id(params.get("run_id")) or new_run_id()
     journal = Journal.open(params["journal"], run_id, module, check_mode) if params.get("journal") else None
     control = RunControl(journal)
     control.run_id = run_id
     control.handle_signals()
     control.watch_ancestors(ansible_ancestors())
     return control
+
+
+def targets_and_concurrency(params: dict) -> tuple:
+    """The checked targeting options and concurrency of a bulk module."""
+    return targeting.targets_from_params(params), validation.concurrency(params["concurrency"])
+
+
+def run(params: dict, module: str, check_mode: bool, task) -> dict:
+    """A bulk module's run around ``task(control)``, which returns the module's result: start_run
+    before it, finish_run after it."""
+    control = start_run(params, module, check_mode)
+    return finish_run(control, task(control))
 
 
 def finish_run(control: RunControl, result: dict) -> dict:

@@ -43,7 +43,7 @@ USER_AGENT = "rootguard.aws"
 
 # Connections kept per client shared by a bulk module's threads (the caller's clients, such
 # as the STS client every root session is assumed with): as many as the most threads a bulk
-# module runs (bulk.MAX_CONCURRENCY), where botocore keeps 10.  A root session's client is
+# module runs (validation.MAX_CONCURRENCY), where botocore keeps 10.  A root session's client is
 # used by one thread at a time and keeps botocore's default.
 SHARED_POOL_CONNECTIONS = 100
 

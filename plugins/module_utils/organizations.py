@@ -23,7 +23,8 @@ from .errors import (
     is_code,
 )
 from .clients import call, iso_time, paginate
-from .targeting import OrganizationTree, Targets, parents_to_list, select
+from . import validation
+from .targeting import OrganizationTree, Targets, parents_to_list, select, targets_from_params
 
 IAM_PRINCIPAL = "iam.amazonaws.com"
 
@@ -174,13 +175,14 @@ def set_delegated_administrator(orgs, account_id: str, service_principal: str, r
 
 
 def describe_account(orgs, account_id: str) -> dict:
-    return _account(call(orgs, "describe_account", AccountId=account_id)["Account"])
+    return account_fields(call(orgs, "describe_account", AccountId=account_id)["Account"])
 
 
 # ---------------------------------------------------------------------------
 # Accounts and the OU tree
 
-def _account(account: dict) -> dict:
+def account_fields(account: dict) -> dict:
+    """An account of the Organizations API (Account or CreateAccountStatus fields) in snake_case."""
     return {
         "id": account["Id"],
         "arn": account.get("Arn"),
@@ -216,7 +218,7 @@ def load_tree(orgs, caller: Caller, targets: Targets) -> OrganizationTree:
     parents = parents_to_list(tree, targets)
     for parent_id in parents:
         for account in paginate(orgs, "list_accounts_for_parent", "Accounts", ParentId=parent_id):
-            tree.accounts[account["Id"]] = dict(_account(account), parent_id=parent_id)
+            tree.accounts[account["Id"]] = dict(account_fields(account), parent_id=parent_id)
     tree.listed_parents = frozenset(parents)
     return tree
 
@@ -233,7 +235,7 @@ def look_up_accounts(orgs, caller: Caller, account_ids) -> OrganizationTree:
             parent_id = _place_parent_of(orgs, tree, account_id)
         except NotFound:
             continue
-        tree.accounts[account_id] = dict(_account(account), parent_id=parent_id)
+        tree.accounts[account_id] = dict(account_fields(account), parent_id=parent_id)
     return tree
 
 
@@ -398,3 +400,22 @@ def list_accounts(factory, targets: Targets, include_tags: bool) -> dict:
             for ou_id, ou in sorted(tree.ous.items())
         ],
     }
+
+
+# ---------------------------------------------------------------------------
+# The modules' service functions: (factory, params, check_mode) -> the task's result
+
+
+def organizations_account_info(factory, params: dict, _check_mode: bool) -> dict:
+    return list_accounts(factory, targets_from_params(params), params["include_tags"])
+
+
+def organizations_service_access(factory, params: dict, check_mode: bool) -> dict:
+    service_principal = validation.service_principal(params["service_principal"])
+    return ensure_trusted_access(factory, service_principal, params["state"] == "present", check_mode)
+
+
+def organizations_delegated_administrator(factory, params: dict, check_mode: bool) -> dict:
+    account_id = validation.account_id(params["account_id"], "account_id")
+    service_principal = validation.service_principal(params["service_principal"])
+    return ensure_delegated_administrator(factory, account_id, service_principal, params["state"] == "present", check_mode)

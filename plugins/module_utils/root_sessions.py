@@ -11,6 +11,7 @@ import datetime
 
 from .clients import call
 from .errors import AccessDenied, SessionExpired
+from . import validation
 from .validation import TASK_POLICY_PREFIX
 
 # The organization feature each task policy needs (reference: aws-api.md section 3.2).
@@ -127,3 +128,23 @@ def _parse_time(value):
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+# ---------------------------------------------------------------------------
+# The modules' service functions: (factory, params, check_mode) -> the task's result
+
+
+def sts_assume_root(factory, params: dict, _check_mode: bool) -> dict:
+    account_id = validation.target_principal(params["target_account"], "target_account")
+    task_policy_arn = validation.task_policy_arn(params["task_policy"], "task_policy")
+    duration = validation.duration_seconds(params["duration_seconds"], "duration_seconds")
+    credentials = assume_root(factory, account_id, task_policy_arn, duration)
+    source_identity = credentials.pop("source_identity")
+    return {
+        "changed": False,
+        "credentials": credentials,
+        "target_account": account_id,
+        "task_policy_arn": task_policy_arn,
+        "duration_seconds": duration,
+        "source_identity": source_identity,
+    }

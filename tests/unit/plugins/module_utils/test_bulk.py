@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import bulk, errors, root_sessions
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, errors, root_sessions, validation
 from ansible_collections.rootguard.aws.plugins.module_utils.organizations import Caller
 
 ACCOUNT = "210000000001"
@@ -33,19 +33,19 @@ CALLER = Caller(
 
 @pytest.mark.parametrize("value", [1, 2, 10, 99, 100])
 def test_concurrency_accepts_1_to_100(value):
-    assert bulk.concurrency(value) == value
+    assert validation.concurrency(value) == value
 
 
 @pytest.mark.parametrize("value", [0, -1, 101, 1000, True, False, "10", "1", 10.0, None, [10]])
 def test_concurrency_refuses_anything_else(value):
     with pytest.raises(errors.InvalidInput) as excinfo:
-        bulk.concurrency(value)
+        validation.concurrency(value)
     assert excinfo.value.message == f"concurrency: {value!r} is out of range; use 1 to 100."
     assert excinfo.value.error_class == "invalid_input"
 
 
 def test_constants():
-    assert (bulk.DEFAULT_CONCURRENCY, bulk.MAX_CONCURRENCY) == (10, 100)
+    assert (bulk.DEFAULT_CONCURRENCY, validation.MAX_CONCURRENCY) == (10, 100)
     assert root_sessions.SESSION_MARGIN_SECONDS < root_sessions.SESSION_SECONDS
     assert bulk.ARGUMENT_SPEC["concurrency"]["default"] == bulk.DEFAULT_CONCURRENCY
     assert bulk.STATUSES == ("ok", "changed", "would_change", "skipped", "failed")
