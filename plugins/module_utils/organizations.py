@@ -153,15 +153,10 @@ def delegated_administrators(orgs, service_principal: str) -> list:
 
 
 def _delegated_administrator(admin: dict) -> dict:
-    return {
-        "id": admin["Id"],
-        "arn": admin.get("Arn"),
-        "name": admin.get("Name"),
-        "email": admin.get("Email"),
-        "state": admin.get("State") or admin.get("Status"),
-        "joined_method": admin.get("JoinedMethod"),
-        "delegation_enabled_date": iso_time(admin.get("DelegationEnabledDate")),
-    }
+    fields = account_fields(admin)
+    del fields["joined_timestamp"]
+    fields["delegation_enabled_date"] = iso_time(admin.get("DelegationEnabledDate"))
+    return fields
 
 
 def set_delegated_administrator(orgs, account_id: str, service_principal: str, registered: bool) -> None:

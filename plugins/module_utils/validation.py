@@ -66,6 +66,10 @@ def _shown(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _int_between(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def is_parent_id(text: str) -> bool:
     """An organizational unit id (``ou-...``) or a root id (``r-...``)."""
     return bool(OU_ID.fullmatch(text) or ROOT_ID.fullmatch(text))
@@ -133,7 +137,7 @@ def task_policy_arn(value, option: str = "task_policy") -> str:
 
 
 def duration_seconds(value, option: str = "duration_seconds") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DURATION_SECONDS:
+    if not _int_between(value, 0, MAX_DURATION_SECONDS):
         raise InvalidInput(f"{option}: {_shown(value)} is out of range; AssumeRoot sessions last 0 to {MAX_DURATION_SECONDS} seconds.")
     return value
 
@@ -231,7 +235,7 @@ def tags(value, option: str = "tags") -> dict | None:
 
 
 def wait_timeout(value, option: str = "wait_timeout") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WAIT_TIMEOUT:
+    if not _int_between(value, 1, MAX_WAIT_TIMEOUT):
         raise InvalidInput(f"{option}: {_shown(value)} is out of range; wait 1 to {MAX_WAIT_TIMEOUT} seconds for AWS to create an account.")
     return value
 
@@ -324,7 +328,7 @@ def backup_directory(value, option: str = "backup_dir") -> str | None:
 
 
 def concurrency(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
+    if not _int_between(value, 1, MAX_CONCURRENCY):
         raise InvalidInput(f"concurrency: {value!r} is out of range; use 1 to {MAX_CONCURRENCY}.")
     return value
 
