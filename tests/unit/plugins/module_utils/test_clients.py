@@ -308,3 +308,26 @@ def test_a_malformed_region_or_endpoint_url_is_refused_before_any_client(region,
 @pytest.mark.parametrize("region, endpoint_url", [(None, None), ("eu-west-1", "http://127.0.0.1:4566"), ("us-east-1", "https://sts.us-east-1.amazonaws.com")])
 def test_ordinary_regions_and_endpoints_pass(region, endpoint_url):
     clients.check_connection(region, endpoint_url)
+
+
+def test_make_client_makes_the_callers_clients_with_the_connections_keys_and_the_factorys_configuration(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "controller-token")
+    made = []
+    plain = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION)
+
+    def make_client(service, region, config, **credentials):
+        made.append((service, region, config.user_agent_extra, config.retries, credentials))
+        return plain.session.client(service, region_name=region, config=config, endpoint_url="https://sts.amazonaws.com", **credentials)
+
+    factory = clients.ClientFactory(region="eu-west-1", endpoint_url=None, connection=dict(CONNECTION, aws_session_token=None),
+                                    make_client=make_client)
+    # Such a factory only reads: the global STS endpoint is not refused as it is for AssumeRoot.
+    sts = factory.sts_client()
+    assert sts.meta.endpoint_url == "https://sts.amazonaws.com"
+    assert made == [("sts", "eu-west-1", "rootguard.aws", {"mode": "standard", "total_max_attempts": clients.MAX_ATTEMPTS},
+                     {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "x", "aws_session_token": "controller-token"})]
+    # Root sessions' clients still come from the factory's own session.
+    session = {"aws_access_key_id": "ASIAROOTSESSION", "aws_secret_access_key": "secret", "aws_session_token": "root-token"}
+    assert factory.client("sqs", credentials=session).meta.region_name == "eu-west-1"
+    assert len(made) == 1
