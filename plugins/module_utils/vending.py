@@ -15,7 +15,7 @@ import dataclasses
 import time
 
 from . import validation
-from .errors import AccountCreationFailed, Conflict, InvalidInput, NotFound, RootGuardError, WaitTimeout, is_code
+from .errors import AccountCreationFailed, Conflict, NotFound, RootGuardError, WaitTimeout, is_code
 from .clients import call, paginate
 from .organizations import account_fields, account_tags, identify_caller, read_as, require_management
 

@@ -118,8 +118,8 @@ def respond_reads(aws, password=True, keys=(KEY,), certificates=(CERT,), devices
         aws.respond("iam", "get_login_profile", {"LoginProfile": {"UserName": ACCOUNT, "CreateDate": "2024-05-06T07:08:09Z"}})
     else:
         aws.fail("iam", "get_login_profile", "NoSuchEntity", "no login profile", status=404)
-    aws.respond("iam", "list_access_keys", {"AccessKeyMetadata": [{"UserName": ACCOUNT, "AccessKeyId": key, "Status": "Active"}
-                                                                 for key in keys]})
+    aws.respond("iam", "list_access_keys", {"AccessKeyMetadata": [
+        {"UserName": ACCOUNT, "AccessKeyId": key, "Status": "Active"} for key in keys]})
     aws.respond("iam", "list_signing_certificates", {"Certificates": [
         {"UserName": ACCOUNT, "CertificateId": cert, "CertificateBody": "-----BEGIN CERTIFICATE-----", "Status": "Active"}
         for cert in certificates]})

@@ -136,8 +136,8 @@ def test_bad_input_is_refused_naming_the_option(option, value, parts):
 
 def test_good_input_is_normalized():
     wanted = vending.desired_from_params(dict(GOOD, parent_id="r-a1b2", role_name="VendingAdmin",
-                                               tags={"cost-center": 4711, "Team Name": "Zahlungsverkehr \u00e4", "empty": ""},
-                                               iam_user_access_to_billing=False, wait_timeout=1))
+                                              tags={"cost-center": 4711, "Team Name": "Zahlungsverkehr \u00e4", "empty": ""},
+                                              iam_user_access_to_billing=False, wait_timeout=1))
     assert wanted == vending.DesiredAccount(
         name="payments", email=EMAIL, parent_id="r-a1b2", tags={"cost-center": "4711", "Team Name": "Zahlungsverkehr \u00e4", "empty": ""},
         purge_tags=True, role_name="VendingAdmin", iam_user_access_to_billing=False, wait_timeout=1)
@@ -596,5 +596,5 @@ def test_timeout_then_reuse_then_failure_against_the_emulator(emulator_factory):
     accounts_ext.fail_next("ACCOUNT_LIMIT_EXCEEDED", email="ledger@example.com")
     with pytest.raises(errors.AccountCreationFailed) as excinfo:
         vending.ensure_account(emulator_factory, desired(name="ledger", email="ledger@example.com", parent_id=None, tags=None), False,
-                                sleep=time.sleep, clock=time.clock)
+                               sleep=time.sleep, clock=time.clock)
     assert excinfo.value.aws_error_code == "ACCOUNT_LIMIT_EXCEEDED"
