@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Per-account work across an organization: targeting, a bounded thread pool, one
-root session per account issued just in time, one result per account, summary counts."""
+root session per account issued just in time (per_account, the one runner every bulk task
+uses), one result per account, summary counts; and what a run is told from outside while
+it runs (RunControl: signals, the death of its parents) and what it records (Journal)."""
 
 from __future__ import annotations
 
