@@ -168,12 +168,11 @@ class InventoryModule(AWSInventoryBase):
         self._populate(listing)
 
     def _list_accounts(self) -> dict:
-        options = {name: self.get_option(name) for name in targeting.ARGUMENT_SPEC}
+        options = {name: self.get_option(name) for name in targeting.LISTING_ARGUMENT_SPEC}
         try:
             targets = targeting.targets_from_params(options)
             region, endpoint_url, connection = get_aws_connection_info(self)
-            connection.update(self._frozen_credentials)
-            factory = ClientFactory(region, endpoint_url, connection)
+            factory = ClientFactory(region, endpoint_url, connection, make_client=self._caller_client)
             result = list_accounts(factory, targets, self.get_option("include_tags"))
         except RootGuardError as error:
             raise AnsibleError(f"{self.NAME}: {error.message}") from None
@@ -182,6 +181,11 @@ class InventoryModule(AWSInventoryBase):
             if self.get_option("include_management_account") or not account["management_account"]
         ]
         return {"organization_id": result["organization_id"], "accounts": accounts, "organizational_units": result["organizational_units"]}
+
+    def _caller_client(self, service: str, region: str, config, **credentials):
+        """A client made by amazon.aws (AWSInventoryBase.client), with the credentials of assume_role_arn when it is set;
+        otherwise with ``credentials``, the plugin's own with the token of AWS_SECURITY_TOKEN (ClientFactory)."""
+        return self.client(service, region=region, config=config, **({} if self.get_option("assume_role_arn") else credentials))
 
     def _populate(self, listing: dict) -> None:
         strict = self.get_option("strict")

@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Per-account work across an organization: targeting, a bounded thread pool, one
-root session per account issued just in time, one result per account, summary counts."""
+root session per account issued just in time (per_account, the one runner every bulk task
+uses), one result per account, summary counts; and what a run is told from outside while
+it runs (RunControl: signals, the death of its parents) and what it records (Journal)."""
 
 from __future__ import annotations
 
@@ -19,9 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import organizations, targeting
 from .features import require_feature
-from .errors import InvalidInput, RootGuardError, SessionExpired
-from .root_sessions import assume_root, session_credentials
-from .validation import private_directory
+from .errors import InvalidInput, RootGuardError
+from .root_sessions import RootSession
+from . import validation
 
 STATUS_OK = "ok"
 STATUS_CHANGED = "changed"
@@ -31,13 +33,6 @@ STATUS_FAILED = "failed"
 STATUSES = (STATUS_OK, STATUS_CHANGED, STATUS_WOULD_CHANGE, STATUS_SKIPPED, STATUS_FAILED)
 
 DEFAULT_CONCURRENCY = 10
-MAX_CONCURRENCY = 100
-# Root sessions last this long: long enough for one account's work under heavy
-# throttling, short enough that a leaked session is soon useless.
-SESSION_SECONDS = 300
-# A held session is renewed when it has less than this left.
-SESSION_MARGIN_SECONDS = 60
-
 # The reason of an account never started because the run was stopped.
 REASON_INTERRUPTED = "interrupted"
 # How often the watcher looks at the processes that started the module.
@@ -49,74 +44,6 @@ ARGUMENT_SPEC = {
     "journal": {"type": "path"},
     "run_id": {"type": "str"},
 }
-
-
-def concurrency(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
-        raise InvalidInput(f"concurrency: {value!r} is out of range; use 1 to {MAX_CONCURRENCY}.")
-    return value
-
-
-class RootSession:
-    """One account's root session: assumed on first use, renewed only when about to expire
-    or when AWS says it has expired."""
-
-    def __init__(self, factory, account_id: str, task_policy_arn: str, duration_seconds: int = SESSION_SECONDS):
-        self.factory = factory
-        self.account_id = account_id
-        self.task_policy_arn = task_policy_arn
-        self.duration_seconds = duration_seconds
-        self._credentials = None
-        self._expiration = None
-        self._clients = {}
-
-    def client(self, service: str, region: str | None = None):
-        self._ensure_fresh()
-        key = (service, region)
-        if key not in self._clients:
-            self._clients[key] = self.factory.client(service, session_credentials(self._credentials), region)
-        return self._clients[key]
-
-    def release(self) -> None:
-        """Close and drop the session's clients, keeping its credentials: a client made later
-        comes from them.  Closing frees the client's connection at once (a dropped client
-        is only collected later); dropping it frees about half a megabyte, which matters
-        when every account's session is kept between two passes."""
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            client.close()
-
-    def renew(self) -> None:
-        self._credentials = assume_root(self.factory, self.account_id, self.task_policy_arn, self.duration_seconds)
-        self._expiration = _parse_time(self._credentials["expiration"])
-        self._clients = {}
-
-    def _ensure_fresh(self) -> None:
-        if self._credentials is None or self._expires_soon():
-            self.renew()
-
-    def _expires_soon(self) -> bool:
-        if self._expiration is None:
-            return False
-        remaining = self._expiration - datetime.datetime.now(datetime.timezone.utc)
-        return remaining.total_seconds() < SESSION_MARGIN_SECONDS
-
-    def run(self, work):
-        """``work(session)``; an expired session is renewed once and the work done again
-        (every piece of work here reads before it writes, so a second pass is safe)."""
-        try:
-            return work(self)
-        except SessionExpired:
-            self.renew()
-            return work(self)
-
-
-def _parse_time(value):
-    try:
-        parsed = datetime.datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def account_result(account: dict) -> dict:
@@ -154,6 +81,29 @@ def interrupted_result(account: dict) -> dict:
     result.update(status=STATUS_SKIPPED, reason=REASON_INTERRUPTED,
                   error_message="The run was stopped before this account was started; nothing was done in it.")
     return result
+
+
+def per_account(work, session_for, row=account_result):
+    """The function a bulk task runs for each account (see map_accounts): the account's result
+    row (``row(item)``: a new one from the account, by default), its root session
+    (``session_for(account id)``), ``work(session, row)`` filling the row, the row failed with
+    the error when the work raises RootGuardError, and the session's clients released."""
+    def run(item: dict) -> dict:
+        result = row(item)
+        session = session_for(item["id"])
+        try:
+            work(session, result)
+        except RootGuardError as error:
+            failed(result, error)
+        finally:
+            session.release()
+        return result
+    return run
+
+
+def new_sessions(factory, task_policy_arn: str):
+    """``session_for`` for per_account: a new RootSession for each account."""
+    return lambda account_id: RootSession(factory, account_id, task_policy_arn)
 
 
 def map_accounts(function, accounts: list, workers: int, control=None, not_started=interrupted_result, record: bool = True) -> list:
@@ -301,7 +251,7 @@ class Journal:
         """Earlier lines are read (see ``records``), then the file is opened for append and the
         start line written.  Its directory must be one only this user can change, and the file
         a regular file of this user's (never followed through a symbolic link)."""
-        private_directory(os.path.dirname(os.path.abspath(path)), option)
+        validation.private_directory(os.path.dirname(os.path.abspath(path)), option)
         journal = cls(path, run_id, module)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
@@ -419,17 +369,25 @@ def module_result(caller, results: list, skipped: list, fail_on_error: bool, ext
 def start_run(params: dict, module: str, check_mode: bool) -> RunControl:
     """Before any API call: the run id, the journal (opened, start line written), SIGTERM and
     SIGINT handled, and the processes that started the module watched."""
-    run_id = params.get("run_id")
-    if run_id is None:
-        run_id = new_run_id()
-    elif not str(run_id).strip() or len(str(run_id)) > 128:
-        raise InvalidInput("run_id: give 1 to 128 characters, not only blanks; or leave it out for a new random id.")
+    run_id = validation.run_id(params.get("run_id")) or new_run_id()
     journal = Journal.open(params["journal"], run_id, module, check_mode) if params.get("journal") else None
     control = RunControl(journal)
     control.run_id = run_id
     control.handle_signals()
     control.watch_ancestors(ansible_ancestors())
     return control
+
+
+def targets_and_concurrency(params: dict) -> tuple:
+    """The checked targeting options and concurrency of a bulk module."""
+    return targeting.targets_from_params(params), validation.concurrency(params["concurrency"])
+
+
+def run(params: dict, module: str, check_mode: bool, task) -> dict:
+    """A bulk module's run around ``task(control)``, which returns the module's result: start_run
+    before it, finish_run after it."""
+    control = start_run(params, module, check_mode)
+    return finish_run(control, task(control))
 
 
 def finish_run(control: RunControl, result: dict) -> dict:

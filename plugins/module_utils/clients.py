@@ -2,7 +2,7 @@
 # Copyright: Contributors to the rootguard.aws collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The one place that builds AWS clients.
+"""The one place that builds AWS clients and calls them.
 
 A ClientFactory holds one boto3 session for a module run.  Every client comes from it:
 the caller's clients and those made from AssumeRoot credentials, so the service models
@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
     pass
 
-from .errors import EndpointError, InvalidInput, response_code
+from .errors import EndpointError, InvalidInput, from_aws, response_code
 
 # Attempts per call, the first included.  AssumeRoot is tightly rate limited; ten
 # attempts with backoff capped at 20 s ride out minutes of throttling.
@@ -43,7 +43,7 @@ USER_AGENT = "rootguard.aws"
 
 # Connections kept per client shared by a bulk module's threads (the caller's clients, such
 # as the STS client every root session is assumed with): as many as the most threads a bulk
-# module runs (bulk.MAX_CONCURRENCY), where botocore keeps 10.  A root session's client is
+# module runs (validation.MAX_CONCURRENCY), where botocore keeps 10.  A root session's client is
 # used by one thread at a time and keeps botocore's default.
 SHARED_POOL_CONNECTIONS = 100
 
@@ -93,9 +93,15 @@ class ClientFactory:
 
     ``connection`` holds what amazon.aws's get_aws_connection_info() returns:
     ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``,
-    ``profile_name``, ``verify`` and ``aws_config`` (a botocore Config or None)."""
+    ``profile_name``, ``verify`` and ``aws_config`` (a botocore Config or None).
 
-    def __init__(self, region: str | None, endpoint_url: str | None, connection: dict):
+    ``make_client``, when given, makes the caller's clients instead of the factory's session:
+    ``make_client(service, region=..., config=..., **credentials)``, where ``credentials`` are
+    the connection's keys (with AWS_SECURITY_TOKEN's token, see with_security_token).  The
+    inventory plugin makes them with amazon.aws's, which applies its assume_role_arn.  Such a
+    factory only reads: its STS client is not held to a Regional endpoint (AssumeRoot's need)."""
+
+    def __init__(self, region: str | None, endpoint_url: str | None, connection: dict, make_client=None):
         connection = dict(connection)
         self.region = region or DEFAULT_REGION
         self.endpoint_url = endpoint_url or None
@@ -113,6 +119,7 @@ class ClientFactory:
         self._lock = threading.Lock()
         self._session = None
         self._sts = None
+        self._make_client = make_client
 
     @classmethod
     def from_module(cls, module) -> "ClientFactory":
@@ -139,9 +146,17 @@ class ClientFactory:
     def client(self, service: str, credentials: dict | None = None, region: str | None = None):
         """A client for ``service``; ``credentials`` (``aws_access_key_id``, ``aws_secret_access_key``,
         ``aws_session_token``) replace the caller's, as for a root session."""
+        if credentials is None and self._make_client is not None:
+            client = self._make_client(service, region=region or self.region, config=self._shared_config, **self._credentials)
+        else:
+            client = self._session_client(service, credentials, region)
+        client.meta.events.register(f"needs-retry.{client.meta.service_model.service_id.hyphenize()}", retry_conflicts)
+        return client
+
+    def _session_client(self, service: str, credentials: dict | None, region: str | None):
         session = self.session
         with self._lock:  # boto3 sessions are not safe for concurrent client creation
-            client = session.client(
+            return session.client(
                 service,
                 region_name=region or self.region,
                 endpoint_url=self.endpoint_url,
@@ -149,8 +164,6 @@ class ClientFactory:
                 config=self._config if credentials is not None else self._shared_config,
                 **(credentials if credentials is not None else self._credentials),
             )
-        client.meta.events.register(f"needs-retry.{client.meta.service_model.service_id.hyphenize()}", retry_conflicts)
-        return client
 
     def sts_client(self, credentials: dict | None = None):
         """An STS client on a Regional endpoint, or EndpointError before any call.
@@ -161,7 +174,7 @@ class ClientFactory:
             return self._sts
         client = self.client("sts", credentials)
         host = urlparse(client.meta.endpoint_url).hostname or ""
-        if host in GLOBAL_STS_HOSTS:
+        if host in GLOBAL_STS_HOSTS and self._make_client is None:
             raise EndpointError(
                 f"The STS endpoint {client.meta.endpoint_url} is the global one, which does not serve AssumeRoot. "
                 "Set region to a Regional name such as us-east-1 (not aws-global), and do not point endpoint_url "
@@ -170,3 +183,27 @@ class ClientFactory:
         if credentials is None:
             self._sts = client
         return client
+
+
+def call(client, operation: str, **params):
+    """One API call; AWS errors leave as RootGuardError."""
+    try:
+        return getattr(client, operation)(**params)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise from_aws(error) from None
+
+
+def paginate(client, operation: str, result_key: str, **params) -> list:
+    """Every item of a paginated list call (pages may be empty while NextToken is set)."""
+    try:
+        items = []
+        for page in client.get_paginator(operation).paginate(**params):
+            items.extend(page.get(result_key, []))
+        return items
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise from_aws(error) from None
+
+
+def iso_time(value):
+    """A datetime as ISO 8601 text; anything else as it is."""
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -2,8 +2,8 @@
 # Copyright: Contributors to the rootguard.aws collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What every module of the collection shares: the module object with the SDK floor,
-and the translation of RootGuardError into a failed task."""
+"""What every module of the collection shares: run_module(), which is a module's main();
+the module object with the SDK floor; and the translation of RootGuardError into a failed task."""
 
 from __future__ import annotations
 
@@ -14,11 +14,26 @@ import sys
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from .clients import ClientFactory
 from .errors import RootGuardError
 
 # The first botocore with AssumeRoot, the IAM organization-feature calls and the
 # root-session forms of the login profile and MFA calls (no UserName, no Password).
 MINIMUM_BOTOCORE = "1.35.61"
+
+
+def run_module(argument_spec: dict, service, **options) -> None:
+    """A module's whole run: ``service(factory, params, check_mode)`` returns the task's result.
+
+    ``options`` go to AnsibleAWSModule (mutually_exclusive, required_if...); every module supports
+    check mode.  A RootGuardError fails the task with its class and message; a result with
+    ``failed`` fails it with the result; ``warnings`` in the result become the task's warnings."""
+    module = aws_module(argument_spec=argument_spec, supports_check_mode=True, **options)
+    with failures(module):
+        result = service(ClientFactory.from_module(module), module.params, module.check_mode)
+    for warning in result.pop("warnings", ()):
+        module.warn(warning)
+    exit_with(module, result)
 
 
 def aws_module(**kwargs) -> AnsibleAWSModule:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from . import organizations
 from .errors import FeatureNotEnabled, RootGuardError, is_code
-from .organizations import IAM_PRINCIPAL, call, read_as
+from .clients import call
+from .organizations import IAM_PRINCIPAL, read_as
 
 # Module option -> IAM feature name, in the order features are enabled.
 FEATURES = {
@@ -138,3 +139,16 @@ def require_feature(factory, caller, feature: str) -> None:
             f"{feature} is not enabled in organization {caller.organization_id} (enabled: {', '.join(enabled) or 'none'}), so no "
             f"root session can be opened for this task. Enable it with rootguard.aws.iam_organizations_features ({option}: true)."
         )
+
+
+# ---------------------------------------------------------------------------
+# The modules' service functions: (factory, params, check_mode) -> the task's result
+
+
+def iam_organizations_features(factory, params: dict, check_mode: bool) -> dict:
+    desired = {option: params[option] for option in FEATURES}
+    return ensure_features(factory, desired, params["enable_trusted_access"], check_mode)
+
+
+def iam_organizations_features_info(factory, _params: dict, _check_mode: bool) -> dict:
+    return describe_root_access(factory)

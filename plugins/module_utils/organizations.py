@@ -20,36 +20,13 @@ from .errors import (
     RootGuardError,
     TRUSTED_ACCESS_HINT,
     TrustedAccessMissing,
-    from_aws,
     is_code,
 )
-from .targeting import OrganizationTree, Targets, parents_to_list, select
-
-try:
-    import botocore.exceptions
-except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
-    pass
+from .clients import call, iso_time, paginate
+from . import validation
+from .targeting import OrganizationTree, Targets, parents_to_list, select, targets_from_params
 
 IAM_PRINCIPAL = "iam.amazonaws.com"
-
-
-def call(client, operation: str, **params):
-    """One API call; AWS errors leave as RootGuardError."""
-    try:
-        return getattr(client, operation)(**params)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise from_aws(error) from None
-
-
-def paginate(client, operation: str, result_key: str, **params) -> list:
-    """Every item of a paginated list call (pages may be empty while NextToken is set)."""
-    try:
-        items = []
-        for page in client.get_paginator(operation).paginate(**params):
-            items.extend(page.get(result_key, []))
-        return items
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise from_aws(error) from None
 
 
 @dataclass(frozen=True)
@@ -176,15 +153,10 @@ def delegated_administrators(orgs, service_principal: str) -> list:
 
 
 def _delegated_administrator(admin: dict) -> dict:
-    return {
-        "id": admin["Id"],
-        "arn": admin.get("Arn"),
-        "name": admin.get("Name"),
-        "email": admin.get("Email"),
-        "state": admin.get("State") or admin.get("Status"),
-        "joined_method": admin.get("JoinedMethod"),
-        "delegation_enabled_date": iso_time(admin.get("DelegationEnabledDate")),
-    }
+    fields = account_fields(admin)
+    del fields["joined_timestamp"]
+    fields["delegation_enabled_date"] = iso_time(admin.get("DelegationEnabledDate"))
+    return fields
 
 
 def set_delegated_administrator(orgs, account_id: str, service_principal: str, registered: bool) -> None:
@@ -198,13 +170,14 @@ def set_delegated_administrator(orgs, account_id: str, service_principal: str, r
 
 
 def describe_account(orgs, account_id: str) -> dict:
-    return _account(call(orgs, "describe_account", AccountId=account_id)["Account"])
+    return account_fields(call(orgs, "describe_account", AccountId=account_id)["Account"])
 
 
 # ---------------------------------------------------------------------------
 # Accounts and the OU tree
 
-def _account(account: dict) -> dict:
+def account_fields(account: dict) -> dict:
+    """An account of the Organizations API (Account or CreateAccountStatus fields) in snake_case."""
     return {
         "id": account["Id"],
         "arn": account.get("Arn"),
@@ -214,10 +187,6 @@ def _account(account: dict) -> dict:
         "joined_method": account.get("JoinedMethod"),
         "joined_timestamp": iso_time(account.get("JoinedTimestamp")),
     }
-
-
-def iso_time(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 # Up to this many account ids given by id are looked up one by one; more, and listing the
@@ -244,7 +213,7 @@ def load_tree(orgs, caller: Caller, targets: Targets) -> OrganizationTree:
     parents = parents_to_list(tree, targets)
     for parent_id in parents:
         for account in paginate(orgs, "list_accounts_for_parent", "Accounts", ParentId=parent_id):
-            tree.accounts[account["Id"]] = dict(_account(account), parent_id=parent_id)
+            tree.accounts[account["Id"]] = dict(account_fields(account), parent_id=parent_id)
     tree.listed_parents = frozenset(parents)
     return tree
 
@@ -261,7 +230,7 @@ def look_up_accounts(orgs, caller: Caller, account_ids) -> OrganizationTree:
             parent_id = _place_parent_of(orgs, tree, account_id)
         except NotFound:
             continue
-        tree.accounts[account_id] = dict(_account(account), parent_id=parent_id)
+        tree.accounts[account_id] = dict(account_fields(account), parent_id=parent_id)
     return tree
 
 
@@ -426,3 +395,22 @@ def list_accounts(factory, targets: Targets, include_tags: bool) -> dict:
             for ou_id, ou in sorted(tree.ous.items())
         ],
     }
+
+
+# ---------------------------------------------------------------------------
+# The modules' service functions: (factory, params, check_mode) -> the task's result
+
+
+def organizations_account_info(factory, params: dict, _check_mode: bool) -> dict:
+    return list_accounts(factory, targets_from_params(params), params["include_tags"])
+
+
+def organizations_service_access(factory, params: dict, check_mode: bool) -> dict:
+    service_principal = validation.service_principal(params["service_principal"])
+    return ensure_trusted_access(factory, service_principal, params["state"] == "present", check_mode)
+
+
+def organizations_delegated_administrator(factory, params: dict, check_mode: bool) -> dict:
+    account_id = validation.account_id(params["account_id"], "account_id")
+    service_principal = validation.service_principal(params["service_principal"])
+    return ensure_delegated_administrator(factory, account_id, service_principal, params["state"] == "present", check_mode)

@@ -15,21 +15,16 @@ import os
 import re
 import stat
 
-from . import organizations
-from .bulk import RootSession
+from . import organizations, validation
+from .root_sessions import RootSession
 from .features import require_feature
 from .errors import BackupFailed, InvalidInput, NotFound, RootGuardError, is_code
-from .organizations import call
-from .validation import TASK_POLICY_PREFIX, private_directory
+from .clients import call
+from .validation import QUEUE_URL, TASK_POLICY_PREFIX, backup_directory, policy_document, private_directory
 
 BUCKET_POLICY = TASK_POLICY_PREFIX + "S3UnlockBucketPolicy"
 QUEUE_POLICY = TASK_POLICY_PREFIX + "SQSUnlockQueuePolicy"
 
-# Matched with fullmatch(), so that a trailing newline is refused.
-BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-IP_ADDRESS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
-QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
-QUEUE_URL = re.compile(r"https?://([^/\s]+)/([0-9]{12})/([A-Za-z0-9_.-]{1,80})")
 # The hosts of SQS queue URLs that name the queue's Region: sqs.<region>.amazonaws.com[.cn]
 # and the legacy <region>.queue.amazonaws.com[.cn]; the legacy queue.amazonaws.com is us-east-1.
 QUEUE_HOST_REGION = re.compile(r"(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?")
@@ -47,39 +42,6 @@ ARGUMENT_SPEC = {
     "restore_from": {"type": "path"},
     "restore_sha256": {"type": "str"},
 }
-
-
-# ---------------------------------------------------------------------------
-# Input
-
-def bucket_name(value, option: str = "bucket") -> str:
-    text = str(value)
-    if not BUCKET_NAME.fullmatch(text) or ".." in text or IP_ADDRESS.fullmatch(text):
-        raise InvalidInput(f"{option}: {text!r} is not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens).")
-    return text
-
-
-def _is_queue_name(text: str) -> bool:
-    base = text[:-len(".fifo")] if text.endswith(".fifo") else text
-    return bool(QUEUE_NAME.fullmatch(base)) and len(text) <= 80
-
-
-def queue_name(value, option: str = "queue_name") -> str:
-    text = str(value)
-    if not _is_queue_name(text):
-        raise InvalidInput(f"{option}: {text!r} is not a valid SQS queue name (1 to 80 letters, digits, hyphens and underscores, "
-                           "optionally ending in .fifo).")
-    return text
-
-
-def queue_url(value, account_id: str, option: str = "queue_url") -> str:
-    text = str(value)
-    match = QUEUE_URL.fullmatch(text)
-    if not match or not _is_queue_name(match.group(3)):
-        raise InvalidInput(f"{option}: {text!r} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account id>/<queue name>).")
-    if match.group(2) != account_id:
-        raise InvalidInput(f"{option}: the queue belongs to account {match.group(2)}, not to account_id {account_id}.")
-    return text
 
 
 def queue_url_region(url: str) -> str | None:
@@ -101,55 +63,6 @@ def queue_region(url: str | None, region: str | None, explicit_region: str | Non
         raise InvalidInput(f"queue_url: the URL names Region {named}, but region is {explicit_region}; "
                            "leave region out, or give the URL of the queue in that Region.")
     return named
-
-
-class DuplicateKey(ValueError):
-    pass
-
-
-def _object_without_duplicates(pairs: list) -> dict:
-    document = {}
-    for key, value in pairs:
-        if key in document:
-            raise DuplicateKey(key)
-        document[key] = value
-    return document
-
-
-def policy_document(value, option: str = "policy") -> str:
-    """The JSON text to send: a JSON string as given, byte for byte (so that a backup
-    put back restores the policy exactly), a dict as compact JSON with sorted keys.
-    There is no size check here: AWS applies its own limits (it is AWS that says
-    how it counts them), so a policy AWS once accepted can always be put back."""
-    if isinstance(value, dict):
-        document = value
-        text = json.dumps(document, separators=(",", ":"), sort_keys=True)
-    else:
-        text = str(value) if value is not None else ""
-        try:
-            document = json.loads(text, object_pairs_hook=_object_without_duplicates)
-        except DuplicateKey as duplicate:
-            raise InvalidInput(f"{option}: the key {duplicate.args[0]!r} appears twice in one JSON object; only one of the two would "
-                               "count. Remove the duplicate.") from None
-        except ValueError as error:
-            raise InvalidInput(f"{option}: not valid JSON ({error}).") from None
-    if not isinstance(document, dict) or not document.get("Statement"):
-        raise InvalidInput(f"{option}: a policy is a JSON object with a Statement.")
-    return text
-
-
-def backup_directory(value, option: str = "backup_dir") -> str | None:
-    if value is None:
-        return None
-    if not str(value).strip():
-        raise InvalidInput(f"{option}: empty; give an existing directory, or leave the option out for no backup file.")
-    path = os.path.abspath(os.path.expanduser(str(value)))
-    if not os.path.isdir(path):
-        raise InvalidInput(f"{option}: {path} is not an existing directory.")
-    private_directory(path, option)
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise InvalidInput(f"{option}: {path} is not writable.")
-    return path
 
 
 def desired_and_backup(params: dict) -> tuple:
@@ -510,3 +423,29 @@ def unlock_queue(factory, account_id: str, url, name, desired, only_if_locked: b
     result = session.run(work)
     result["queue_url"] = resource_holder["queue"].url
     return result
+
+
+# ---------------------------------------------------------------------------
+# The modules' service functions: (factory, params, check_mode) -> the task's result
+
+
+def explicit_region(region):
+    """The region option when the task gave it; None when it is the AWS_REGION or AWS_DEFAULT_REGION fallback."""
+    return None if region in (os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION")) else region
+
+
+def root_bucket_policy(factory, params: dict, check_mode: bool) -> dict:
+    account_id = validation.account_id(params["account_id"], "account_id")
+    bucket = validation.bucket_name(params["bucket"])
+    desired, backup_dir = desired_and_backup(params)
+    return unlock_bucket(factory, account_id, bucket, desired, params["only_if_locked"], backup_dir, check_mode)
+
+
+def root_queue_policy(factory, params: dict, check_mode: bool) -> dict:
+    account_id = validation.account_id(params["account_id"], "account_id")
+    url = params["queue_url"]
+    url = validation.queue_url(url, account_id) if url is not None else None
+    name = validation.queue_name(params["queue_name"]) if url is None else None
+    region = queue_region(url, None, explicit_region(params["region"]))
+    desired, backup_dir = desired_and_backup(params)
+    return unlock_queue(factory, account_id, url, name, desired, params["only_if_locked"], backup_dir, check_mode, region)

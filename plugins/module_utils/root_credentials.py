@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import re
 
-from . import bulk
-from .errors import InvalidInput, RootGuardError, SessionExpired, is_code
-from .organizations import call, iso_time, paginate
-from .validation import TASK_POLICY_PREFIX
+from . import bulk, validation
+from .errors import RootGuardError, SessionExpired, is_code
+from .clients import call, iso_time, paginate
+from .root_sessions import RootSession
+from .validation import CREDENTIAL_TYPES, TASK_POLICY_PREFIX, VIRTUAL_MFA
 
 AUDIT_POLICY = TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"
 DELETE_POLICY = TASK_POLICY_PREFIX + "IAMDeleteRootUserCredentials"
 RECOVERY_POLICY = TASK_POLICY_PREFIX + "IAMCreateRootUserPassword"
 CREDENTIALS_FEATURE = "RootCredentialsManagement"
+AUDIT_MODULE = "rootguard.aws.root_credentials_info"
 REMOVAL_MODULE = "rootguard.aws.root_credentials"
+RECOVERY_MODULE = "rootguard.aws.root_password_recovery"
 
-# In the order they are removed.
-CREDENTIAL_TYPES = ("access_keys", "signing_certificates", "mfa_devices", "password")
-
-VIRTUAL_MFA = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:mfa/")
 SECURITY_KEY = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:u2f/")
 
 
@@ -93,17 +92,6 @@ def is_compliant(found: dict) -> bool:
     return not (found["password"]["present"] or found["access_keys"] or found["signing_certificates"] or found["mfa_devices"])
 
 
-def credential_types(values) -> tuple:
-    if values is None:
-        return CREDENTIAL_TYPES
-    if not values:
-        raise InvalidInput(f"credential_types: the list is empty; give one or more of {', '.join(CREDENTIAL_TYPES)}.")
-    unknown = [value for value in values if value not in CREDENTIAL_TYPES]
-    if unknown:
-        raise InvalidInput(f"credential_types: {', '.join(map(str, unknown))} not one of {', '.join(CREDENTIAL_TYPES)}.")
-    return tuple(kind for kind in CREDENTIAL_TYPES if kind in values)
-
-
 def plan_removal(found: dict, types, left_devices=()) -> list:
     """The removal steps, in order: access keys, signing certificates, MFA devices
     (deactivate, then delete the virtual ones, then the virtual devices ``left_devices``
@@ -161,6 +149,11 @@ _STEP_CALLS = {
 }
 
 
+def not_done(step: dict) -> dict:
+    """A removal step not (or not yet) run."""
+    return dict(step, done=False, already_absent=False, error=None)
+
+
 def apply_removal(iam, steps: list, outcomes: list | None = None) -> tuple:
     """Run the steps in order; returns (the steps, each with ``done``, ``already_absent`` and
     ``error``; the error that stopped them, or None).  ``done`` means this run's call made the
@@ -177,7 +170,7 @@ def apply_removal(iam, steps: list, outcomes: list | None = None) -> tuple:
         try:
             _STEP_CALLS[step["action"]](iam, step)
         except SessionExpired:
-            outcomes.extend(dict(rest, done=False, already_absent=False, error=None) for rest in steps[index:])
+            outcomes.extend(not_done(rest) for rest in steps[index:])
             raise
         except RootGuardError as error:
             outcome.update(done=False, error=f"{error.error_class}: {error.message}")
@@ -188,7 +181,7 @@ def apply_removal(iam, steps: list, outcomes: list | None = None) -> tuple:
                 left_error = left_error or error
             else:
                 outcomes.append(outcome)
-                outcomes.extend(dict(rest, done=False, already_absent=False, error=None) for rest in steps[index + 1:])
+                outcomes.extend(not_done(rest) for rest in steps[index + 1:])
                 return outcomes, error
         outcomes.append(outcome)
     if left_behind:
@@ -216,19 +209,10 @@ def audit(factory, targets, workers: int, fail_on_error: bool, control=None) -> 
     """root_credentials_info: one audit session per account, 1 + 4 calls (+1 per access key)."""
     caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
 
-    def one(account):
-        result = bulk.account_result(account)
-        session = bulk.RootSession(factory, account["id"], AUDIT_POLICY)
-        try:
-            result["found"] = session.run(audit_account)
-            result["status"] = bulk.STATUS_OK
-        except RootGuardError as error:
-            bulk.failed(result, error)
-        finally:
-            session.release()
-        return result
+    def work(session, result):
+        result.update(found=session.run(audit_account), status=bulk.STATUS_OK)
 
-    results = bulk.map_accounts(one, accounts, workers, control)
+    results = bulk.map_accounts(bulk.per_account(work, bulk.new_sessions(factory, AUDIT_POLICY)), accounts, workers, control)
     compliant = sum(1 for result in results if result["found"] and result["found"]["compliant"])
     return bulk.module_result(caller, results, skipped, fail_on_error, {"compliant_accounts": compliant})
 
@@ -242,16 +226,6 @@ def merge_attempts(attempts: list) -> list:
             if before.get("done") and step.get("already_absent"):
                 step.update(done=True, already_absent=False)
     return steps
-
-
-def devices_left(values) -> tuple:
-    """virtual_mfa_devices_left: serials of virtual MFA devices (ARNs with the account id)."""
-    serials = tuple(values or ())
-    wrong = [serial for serial in serials if not isinstance(serial, str) or not VIRTUAL_MFA.match(serial)]
-    if wrong:
-        raise InvalidInput(f"virtual_mfa_devices_left: {', '.join(map(str, wrong))} is not the serial of a virtual MFA device "
-                           "(arn:aws:iam::<account id>:mfa/<name>).")
-    return serials
 
 
 def devices_left_in_journal(records: list) -> tuple:
@@ -282,90 +256,108 @@ def _account_of(serial: str) -> str:
     return serial.split(":")[4]
 
 
-def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool,
-           control=None, left_devices=()) -> dict:
-    """root_credentials state=absent, one delete session per account.
+class Removal:
+    """The removal of root credentials in the targeted accounts, one delete session per account.
 
-    With a blast-radius limit, every account is read first and the limit is checked before
-    any write; between the two passes each session keeps its credentials but not its client,
-    so memory does not grow with a client per account.  Without one, each account is read
-    and cleaned in one go, with one client.  ``left_devices``: serials of virtual MFA devices
-    an earlier run deactivated but could not delete, deleted in their accounts."""
-    control = control or bulk.RunControl()
-    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
-    sessions = {account["id"]: bulk.RootSession(factory, account["id"], DELETE_POLICY) for account in accounts}
+    ``read`` plans an account's steps and ``clean`` runs them; the account's session lives from
+    the read to the clean-up (per_account releases its client in between, so memory does not
+    grow with a client per account).  ``left_devices``: serials of virtual MFA devices an earlier
+    run deactivated but could not delete, deleted in their accounts."""
 
-    def read_one(account) -> dict:
-        result = bulk.account_result(account)
-        left = [serial for serial in left_devices if _account_of(serial) == account["id"]]
-        try:
-            found = sessions[account["id"]].run(lambda session: read_credentials(session.client("iam"), last_used=False, types=types))
-            result["found"] = found
-            result["actions"] = plan_removal(found, types, left)
-            result["status"] = bulk.STATUS_WOULD_CHANGE if result["actions"] else bulk.STATUS_OK
-        except RootGuardError as error:
-            bulk.failed(result, error)
-        return result
+    def __init__(self, factory, types, left_devices=()):
+        self.factory = factory
+        self.types = types
+        self.left_devices = left_devices
+        self._sessions = {}
 
-    def apply_one(result) -> dict:
+    def session(self, account_id: str) -> RootSession:
+        if account_id not in self._sessions:
+            self._sessions[account_id] = RootSession(self.factory, account_id, DELETE_POLICY)
+        return self._sessions[account_id]
+
+    def read(self, session, result: dict) -> None:
+        left = [serial for serial in self.left_devices if _account_of(serial) == result["id"]]
+        found = session.run(lambda current: read_credentials(current.client("iam"), last_used=False, types=self.types))
+        result.update(found=found, actions=plan_removal(found, self.types, left))
+        result["status"] = bulk.STATUS_WOULD_CHANGE if result["actions"] else bulk.STATUS_OK
+
+    def clean(self, session, result: dict) -> None:
         planned = result["actions"]
         attempts: list = []
 
-        def work(session):
+        def work(current):
             attempts.append([])
-            return apply_removal(session.client("iam"), planned, attempts[-1])
+            return apply_removal(current.client("iam"), planned, attempts[-1])
 
         try:
-            _steps, error = sessions[result["id"]].run(work)
-        except RootGuardError as session_error:
+            _steps, error = session.run(work)
+        except RootGuardError:
             # The session was lost for good: report each step as the attempts left it.
             tried = [steps for steps in attempts if steps]
-            result["actions"] = merge_attempts(tried) if tried else [dict(step, done=False, already_absent=False, error=None) for step in planned]
-            return bulk.failed(result, session_error)
+            result["actions"] = merge_attempts(tried) if tried else [not_done(step) for step in planned]
+            raise
         result["actions"] = merge_attempts(attempts)
         if error is not None:
-            return bulk.failed(result, error)
+            raise error
         result["status"] = bulk.STATUS_CHANGED if any(step["done"] for step in result["actions"]) else bulk.STATUS_OK
-        return result
 
-    def not_applied(result) -> dict:
-        return dict(result, status=bulk.STATUS_SKIPPED, reason=bulk.REASON_INTERRUPTED,
-                    error_message="The run was stopped after this account was read and before any change in it.",
-                    actions=[dict(step, done=False, already_absent=False, error=None) for step in result["actions"]])
+    def read_and_clean(self, session, result: dict) -> None:
+        self.read(session, result)
+        if result["status"] == bulk.STATUS_WOULD_CHANGE:
+            self.clean(session, result)
 
-    def released_after(function):
-        def run(item):
-            try:
-                return function(item)
-            finally:
-                sessions[item["id"]].release()
-        return run
+    def reading(self, work):
+        """per_account for a pass that starts from the account (a new result row)."""
+        return bulk.per_account(work, self.session)
 
-    def read_and_clean(account) -> dict:
-        result = read_one(account)
-        return apply_one(result) if result["status"] == bulk.STATUS_WOULD_CHANGE else result
+    def cleaning(self):
+        """per_account for the clean-up of accounts already read (their rows from the read)."""
+        return bulk.per_account(self.clean, self.session, row=lambda result: result)
 
+
+def not_cleaned(result: dict) -> dict:
+    """An account read but not cleaned because the run was stopped."""
+    return dict(result, status=bulk.STATUS_SKIPPED, reason=bulk.REASON_INTERRUPTED,
+                error_message="The run was stopped after this account was read and before any change in it.",
+                actions=[not_done(step) for step in result["actions"]])
+
+
+def record_reads(control, results: list, but_due: bool) -> None:
+    """Record the accounts read (not those never started; not those still due a clean-up when ``but_due``)."""
+    for result in results:
+        if result["reason"] != bulk.REASON_INTERRUPTED and not (but_due and result["status"] == bulk.STATUS_WOULD_CHANGE):
+            control.finished(result)
+
+
+def blast_radius_exceeded(caller, results: list, skipped: list, due: list, limit: int) -> dict:
+    outcome = bulk.module_result(caller, results, skipped, False)
+    outcome.update(failed=True, error_class="blast_radius_exceeded", msg=(
+        f"{len(due)} accounts would change, more than max_changed_accounts ({limit}); nothing was changed. "
+        f"Accounts: {', '.join(result['id'] for result in due)}"))
+    return outcome
+
+
+def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool,
+           control=None, left_devices=()) -> dict:
+    """root_credentials state=absent.  With a blast-radius limit (or in check mode), every account
+    is read first and the limit is checked before any write; without one, each account is read
+    and cleaned in one go."""
+    control = control or bulk.RunControl()
+    caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
+    removal = Removal(factory, types, left_devices)
     if max_changed_accounts is None and not check_mode:
-        results = bulk.map_accounts(released_after(read_and_clean), accounts, workers, control)
+        results = bulk.map_accounts(removal.reading(removal.read_and_clean), accounts, workers, control)
     else:
-        results = bulk.map_accounts(released_after(read_one), accounts, workers, control, record=check_mode)
+        results = bulk.map_accounts(removal.reading(removal.read), accounts, workers, control, record=check_mode)
         due = [result for result in results if result["status"] == bulk.STATUS_WOULD_CHANGE]
         if max_changed_accounts is not None and len(due) > max_changed_accounts:
             if not check_mode:
-                for result in results:
-                    if result["reason"] != bulk.REASON_INTERRUPTED:
-                        control.finished(result)
-            outcome = bulk.module_result(caller, results, skipped, False)
-            outcome.update(failed=True, error_class="blast_radius_exceeded", msg=(
-                f"{len(due)} accounts would change, more than max_changed_accounts ({max_changed_accounts}); nothing was changed. "
-                f"Accounts: {', '.join(result['id'] for result in due)}"))
-            return outcome
+                record_reads(control, results, but_due=False)
+            return blast_radius_exceeded(caller, results, skipped, due, max_changed_accounts)
         if not check_mode:
-            for result in results:
-                if result["status"] != bulk.STATUS_WOULD_CHANGE and result["reason"] != bulk.REASON_INTERRUPTED:
-                    control.finished(result)
-            applied = {result["id"]: result for result in bulk.map_accounts(released_after(apply_one), due, workers, control, not_applied)}
-            results = [applied.get(result["id"], result) for result in results]
+            record_reads(control, results, but_due=True)
+            cleaned = {result["id"]: result for result in bulk.map_accounts(removal.cleaning(), due, workers, control, not_cleaned)}
+            results = [cleaned.get(result["id"], result) for result in results]
     diff = _diff(results, lambda result: inventory(result["found"]), lambda result: inventory(result["found"], result["actions"]))
     return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)
 
@@ -406,22 +398,57 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
     Re-allowing recovery needs an IAMCreateRootUserPassword session; removing the
     login profile needs IAMDeleteRootUserCredentials."""
     caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
-    policy = RECOVERY_POLICY if present else DELETE_POLICY
     action = "create_login_profile" if present else "delete_login_profile"
 
-    def one(account):
-        result = bulk.account_result(account)
-        session = bulk.RootSession(factory, account["id"], policy)
-        try:
-            changed = session.run(lambda s: recover_account(s, present, check_mode))
-            status = bulk.STATUS_WOULD_CHANGE if check_mode else bulk.STATUS_CHANGED
-            result.update(status=status if changed else bulk.STATUS_OK, actions=[{"action": action}] if changed else [])
-        except RootGuardError as error:
-            bulk.failed(result, error)
-        finally:
-            session.release()
-        return result
+    def work(session, result):
+        changed = session.run(lambda current: recover_account(current, present, check_mode))
+        status = bulk.STATUS_WOULD_CHANGE if check_mode else bulk.STATUS_CHANGED
+        result.update(status=status if changed else bulk.STATUS_OK, actions=[{"action": action}] if changed else [])
 
-    results = bulk.map_accounts(one, accounts, workers, control)
+    sessions = bulk.new_sessions(factory, RECOVERY_POLICY if present else DELETE_POLICY)
+    results = bulk.map_accounts(bulk.per_account(work, sessions), accounts, workers, control)
     diff = _diff(results, lambda result: {"login_profile": not present}, lambda result: {"login_profile": present})
     return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)
+
+
+# ---------------------------------------------------------------------------
+# The modules' service functions: (factory, params, check_mode) -> the task's result
+
+
+def root_credentials_info(factory, params: dict, check_mode: bool) -> dict:
+    targets, workers = bulk.targets_and_concurrency(params)
+    return bulk.run(params, AUDIT_MODULE, check_mode, lambda control: audit(factory, targets, workers, params["fail_on_error"], control))
+
+
+def devices_to_delete(params: dict, control, given: tuple) -> tuple:
+    """``given`` (virtual_mfa_devices_left) and the virtual MFA devices that previous_journal and
+    the run's own journal show left behind; written into the run's journal."""
+    left = given
+    if params["previous_journal"]:
+        left += devices_left_in_journal(bulk.read_journal(params["previous_journal"], "previous_journal"))
+    if control.journal is not None:
+        left += devices_left_in_journal(bulk.read_journal(control.journal.path))
+        left = tuple(dict.fromkeys(left))
+        if left:
+            control.journal.devices_left(left)
+    return left
+
+
+def root_credentials(factory, params: dict, check_mode: bool) -> dict:
+    targets, workers = bulk.targets_and_concurrency(params)
+    types = validation.credential_types(params["credential_types"])
+    limit = validation.max_changed_accounts(params["max_changed_accounts"])
+    given = validation.devices_left(params["virtual_mfa_devices_left"])
+
+    def task(control):
+        left = devices_to_delete(params, control, given)
+        return remove(factory, targets, types, workers, limit, check_mode, params["fail_on_error"], control, left)
+
+    return bulk.run(params, REMOVAL_MODULE, check_mode, task)
+
+
+def root_password_recovery(factory, params: dict, check_mode: bool) -> dict:
+    targets, workers = bulk.targets_and_concurrency(params)
+    present = params["state"] == "present"
+    return bulk.run(params, RECOVERY_MODULE, check_mode,
+                    lambda control: password_recovery(factory, targets, present, workers, check_mode, params["fail_on_error"], control))

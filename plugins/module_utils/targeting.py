@@ -24,10 +24,12 @@ ARGUMENT_SPEC = {
     "organizational_unit_ids": {"type": "list", "elements": "str"},
     "all_accounts": {"type": "bool"},
     "exclude_account_ids": {"type": "list", "elements": "str", "default": []},
-    "include_inactive": {"type": "bool", "default": False},
 }
-MUTUALLY_EXCLUSIVE = [("account_ids", "organizational_unit_ids", "all_accounts")]
-REQUIRED_ONE_OF = [("account_ids", "organizational_unit_ids", "all_accounts")]
+# Listing accounts may show those that are not ACTIVE; a root task never works in them.
+LISTING_ARGUMENT_SPEC = dict(ARGUMENT_SPEC, include_inactive={"type": "bool", "default": False})
+SELECTORS = ("account_ids", "organizational_unit_ids", "all_accounts")
+# The AnsibleAWSModule options that go with ARGUMENT_SPEC: exactly one selector.
+MODULE_OPTIONS = {"mutually_exclusive": [SELECTORS], "required_one_of": [SELECTORS]}
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Targets:
 
 def targets_from_params(params: dict) -> Targets:
     """Validate the targeting options; exactly one of the three selectors is set."""
-    chosen = [name for name in ("account_ids", "organizational_unit_ids", "all_accounts") if params.get(name) not in (None, False)]
+    chosen = [name for name in SELECTORS if params.get(name) not in (None, False)]
     if params.get("all_accounts") is False and not chosen:
         raise InvalidInput("all_accounts: false selects nothing; set all_accounts: true, or give account_ids or organizational_unit_ids.")
     if len(chosen) != 1:

@@ -103,19 +103,13 @@ aws_error_code:
   sample: AccountNotManagementOrDelegatedAdministratorException
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.features import FEATURES, ensure_features
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.features import FEATURES, iam_organizations_features
 
 
 def main():
-    argument_spec = {option: {"type": "bool"} for option in FEATURES}
-    argument_spec["enable_trusted_access"] = {"type": "bool", "default": True}
-    module = aws_module(argument_spec=argument_spec, supports_check_mode=True)
-    with failures(module):
-        desired = {option: module.params[option] for option in FEATURES}
-        result = ensure_features(ClientFactory.from_module(module), desired, module.params["enable_trusted_access"], module.check_mode)
-    exit_with(module, result)
+    run_module(dict({option: {"type": "bool"} for option in FEATURES}, enable_trusted_access={"type": "bool", "default": True}),
+               iam_organizations_features)
 
 
 if __name__ == "__main__":

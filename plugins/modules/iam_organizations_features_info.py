@@ -123,16 +123,12 @@ aws_error_code:
   type: str
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.features import describe_root_access
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.features import iam_organizations_features_info
 
 
 def main():
-    module = aws_module(argument_spec={}, supports_check_mode=True)
-    with failures(module):
-        result = describe_root_access(ClientFactory.from_module(module))
-    exit_with(module, result)
+    run_module({}, iam_organizations_features_info)
 
 
 if __name__ == "__main__":

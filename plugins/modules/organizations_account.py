@@ -223,19 +223,12 @@ aws_error_code:
   sample: EMAIL_ALREADY_EXISTS
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import accounts
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.vending import ARGUMENT_SPEC, organizations_account
 
 
 def main():
-    module = aws_module(argument_spec=accounts.ARGUMENT_SPEC, supports_check_mode=True)
-    with failures(module):
-        desired = accounts.desired_from_params(module.params)
-        result = accounts.ensure_account(ClientFactory.from_module(module), desired, module.check_mode)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    exit_with(module, result)
+    run_module(ARGUMENT_SPEC, organizations_account)
 
 
 if __name__ == "__main__":

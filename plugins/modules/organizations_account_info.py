@@ -183,24 +183,13 @@ aws_error_code:
 """
 
 from ansible_collections.rootguard.aws.plugins.module_utils import targeting
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.organizations import list_accounts
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.organizations import organizations_account_info
 
 
 def main():
-    argument_spec = dict(targeting.ARGUMENT_SPEC)
-    argument_spec["include_tags"] = {"type": "bool", "default": True}
-    module = aws_module(
-        argument_spec=argument_spec,
-        mutually_exclusive=targeting.MUTUALLY_EXCLUSIVE,
-        required_one_of=targeting.REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
-    with failures(module):
-        targets = targeting.targets_from_params(module.params)
-        result = list_accounts(ClientFactory.from_module(module), targets, module.params["include_tags"])
-    exit_with(module, result)
+    run_module(dict(targeting.LISTING_ARGUMENT_SPEC, include_tags={"type": "bool", "default": True}), organizations_account_info,
+               **targeting.MODULE_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -118,28 +118,16 @@ aws_error_code:
   sample: ConstraintViolationException
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import validation
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.organizations import ensure_delegated_administrator
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.organizations import organizations_delegated_administrator
 
 
 def main():
-    module = aws_module(
-        argument_spec={
-            "account_id": {"type": "str", "required": True},
-            "service_principal": {"type": "str", "default": "iam.amazonaws.com"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        supports_check_mode=True,
-    )
-    with failures(module):
-        account_id = validation.account_id(module.params["account_id"], "account_id")
-        service_principal = validation.service_principal(module.params["service_principal"])
-        result = ensure_delegated_administrator(
-            ClientFactory.from_module(module), account_id, service_principal, module.params["state"] == "present", module.check_mode
-        )
-    exit_with(module, result)
+    run_module({
+        "account_id": {"type": "str", "required": True},
+        "service_principal": {"type": "str", "default": "iam.amazonaws.com"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    }, organizations_delegated_administrator)
 
 
 if __name__ == "__main__":

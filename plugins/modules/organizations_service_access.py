@@ -87,26 +87,15 @@ aws_error_code:
   sample: AccessDeniedException
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import validation
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.organizations import ensure_trusted_access
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.organizations import organizations_service_access
 
 
 def main():
-    module = aws_module(
-        argument_spec={
-            "service_principal": {"type": "str", "default": "iam.amazonaws.com"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        supports_check_mode=True,
-    )
-    with failures(module):
-        service_principal = validation.service_principal(module.params["service_principal"])
-        result = ensure_trusted_access(
-            ClientFactory.from_module(module), service_principal, module.params["state"] == "present", module.check_mode
-        )
-    exit_with(module, result)
+    run_module({
+        "service_principal": {"type": "str", "default": "iam.amazonaws.com"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    }, organizations_service_access)
 
 
 if __name__ == "__main__":

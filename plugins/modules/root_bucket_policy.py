@@ -127,28 +127,17 @@ aws_error_code:
   type: str
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import resource_policies, validation
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.resource_policies import ARGUMENT_SPEC, root_bucket_policy
 
 
 def main():
-    module = aws_module(
-        argument_spec=dict(
-            resource_policies.ARGUMENT_SPEC,
-            bucket={"type": "str", "required": True},
-        ),
+    run_module(
+        dict(ARGUMENT_SPEC, bucket={"type": "str", "required": True}),
+        root_bucket_policy,
         mutually_exclusive=[("policy", "restore_from")],
         required_if=[("state", "present", ("policy", "restore_from"), True)],
-        supports_check_mode=True,
     )
-    with failures(module):
-        account_id = validation.account_id(module.params["account_id"], "account_id")
-        bucket = resource_policies.bucket_name(module.params["bucket"])
-        desired, backup_dir = resource_policies.desired_and_backup(module.params)
-        result = resource_policies.unlock_bucket(ClientFactory.from_module(module), account_id, bucket, desired,
-                                                 module.params["only_if_locked"], backup_dir, module.check_mode)
-    exit_with(module, result)
 
 
 if __name__ == "__main__":

@@ -184,54 +184,21 @@ accounts:
 """
 
 from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import (
-    CREDENTIAL_TYPES,
-    REMOVAL_MODULE,
-    credential_types,
-    devices_left,
-    devices_left_in_journal,
-    remove,
-)
-from ansible_collections.rootguard.aws.plugins.module_utils.errors import InvalidInput
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import root_credentials
+from ansible_collections.rootguard.aws.plugins.module_utils.validation import CREDENTIAL_TYPES
 
 
 def main():
-    argument_spec = dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC)
-    argument_spec.update(
+    run_module(dict(
+        targeting.ARGUMENT_SPEC,
+        **bulk.ARGUMENT_SPEC,
         state={"type": "str", "choices": ["absent"], "default": "absent"},
         credential_types={"type": "list", "elements": "str", "choices": list(CREDENTIAL_TYPES), "default": list(CREDENTIAL_TYPES)},
         max_changed_accounts={"type": "int"},
         virtual_mfa_devices_left={"type": "list", "elements": "str"},
         previous_journal={"type": "path"},
-    )
-    module = aws_module(
-        argument_spec=argument_spec,
-        mutually_exclusive=targeting.MUTUALLY_EXCLUSIVE,
-        required_one_of=targeting.REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
-    with failures(module):
-        targets = targeting.targets_from_params(module.params)
-        workers = bulk.concurrency(module.params["concurrency"])
-        types = credential_types(module.params["credential_types"])
-        limit = module.params["max_changed_accounts"]
-        if limit is not None and limit < 0:
-            raise InvalidInput(f"max_changed_accounts: {limit} is negative; use 0 or more.")
-        left = devices_left(module.params["virtual_mfa_devices_left"])
-        control = bulk.start_run(module.params, REMOVAL_MODULE, module.check_mode)
-        if module.params["previous_journal"]:
-            left += devices_left_in_journal(bulk.read_journal(module.params["previous_journal"], "previous_journal"))
-        if control.journal is not None:
-            left += devices_left_in_journal(bulk.read_journal(control.journal.path))
-            left = tuple(dict.fromkeys(left))
-            if left:
-                control.journal.devices_left(left)
-        result = remove(ClientFactory.from_module(module), targets, types, workers, limit, module.check_mode, module.params["fail_on_error"],
-                        control, left)
-        result = bulk.finish_run(control, result)
-    exit_with(module, result)
+    ), root_credentials, **targeting.MODULE_OPTIONS)
 
 
 if __name__ == "__main__":

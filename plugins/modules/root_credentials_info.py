@@ -142,25 +142,12 @@ accounts:
 """
 
 from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import audit
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import root_credentials_info
 
 
 def main():
-    module = aws_module(
-        argument_spec=dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC),
-        mutually_exclusive=targeting.MUTUALLY_EXCLUSIVE,
-        required_one_of=targeting.REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
-    with failures(module):
-        targets = targeting.targets_from_params(module.params)
-        workers = bulk.concurrency(module.params["concurrency"])
-        control = bulk.start_run(module.params, "rootguard.aws.root_credentials_info", module.check_mode)
-        result = audit(ClientFactory.from_module(module), targets, workers, module.params["fail_on_error"], control)
-        result = bulk.finish_run(control, result)
-    exit_with(module, result)
+    run_module(dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC), root_credentials_info, **targeting.MODULE_OPTIONS)
 
 
 if __name__ == "__main__":

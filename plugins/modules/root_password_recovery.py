@@ -118,28 +118,13 @@ accounts:
 """
 
 from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import password_recovery
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import root_password_recovery
 
 
 def main():
-    argument_spec = dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC)
-    argument_spec["state"] = {"type": "str", "choices": ["present", "absent"], "default": "present"}
-    module = aws_module(
-        argument_spec=argument_spec,
-        mutually_exclusive=targeting.MUTUALLY_EXCLUSIVE,
-        required_one_of=targeting.REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
-    with failures(module):
-        targets = targeting.targets_from_params(module.params)
-        workers = bulk.concurrency(module.params["concurrency"])
-        control = bulk.start_run(module.params, "rootguard.aws.root_password_recovery", module.check_mode)
-        result = password_recovery(ClientFactory.from_module(module), targets, module.params["state"] == "present", workers,
-                                   module.check_mode, module.params["fail_on_error"], control)
-        result = bulk.finish_run(control, result)
-    exit_with(module, result)
+    run_module(dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC, state={"type": "str", "choices": ["present", "absent"], "default": "present"}),
+               root_password_recovery, **targeting.MODULE_OPTIONS)
 
 
 if __name__ == "__main__":

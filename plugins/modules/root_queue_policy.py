@@ -123,40 +123,18 @@ aws_error_code:
   type: str
 """
 
-import os
-
-from ansible_collections.rootguard.aws.plugins.module_utils import resource_policies, validation
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-
-
-def explicit_region(region):
-    """The region option when the task gave it; None when it is the AWS_REGION or AWS_DEFAULT_REGION fallback."""
-    return None if region in (os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION")) else region
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.resource_policies import ARGUMENT_SPEC, root_queue_policy
 
 
 def main():
-    module = aws_module(
-        argument_spec=dict(
-            resource_policies.ARGUMENT_SPEC,
-            queue_url={"type": "str"},
-            queue_name={"type": "str"},
-        ),
+    run_module(
+        dict(ARGUMENT_SPEC, queue_url={"type": "str"}, queue_name={"type": "str"}),
+        root_queue_policy,
         mutually_exclusive=[("queue_url", "queue_name"), ("policy", "restore_from")],
         required_one_of=[("queue_url", "queue_name")],
         required_if=[("state", "present", ("policy", "restore_from"), True)],
-        supports_check_mode=True,
     )
-    with failures(module):
-        account_id = validation.account_id(module.params["account_id"], "account_id")
-        url = module.params["queue_url"]
-        url = resource_policies.queue_url(url, account_id) if url is not None else None
-        name = resource_policies.queue_name(module.params["queue_name"]) if url is None else None
-        region = resource_policies.queue_region(url, None, explicit_region(module.params["region"]))
-        desired, backup_dir = resource_policies.desired_and_backup(module.params)
-        result = resource_policies.unlock_queue(ClientFactory.from_module(module), account_id, url, name, desired,
-                                                module.params["only_if_locked"], backup_dir, module.check_mode, region)
-    exit_with(module, result)
 
 
 if __name__ == "__main__":

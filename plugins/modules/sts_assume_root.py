@@ -137,35 +137,16 @@ aws_error_code:
   type: str
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import validation
-from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
-from ansible_collections.rootguard.aws.plugins.module_utils.common import aws_module, exit_with, failures
-from ansible_collections.rootguard.aws.plugins.module_utils.root_sessions import assume_root
+from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
+from ansible_collections.rootguard.aws.plugins.module_utils.root_sessions import sts_assume_root
 
 
 def main():
-    module = aws_module(
-        argument_spec={
-            "target_account": {"type": "str", "required": True},
-            "task_policy": {"type": "str", "required": True},
-            "duration_seconds": {"type": "int", "default": 900},
-        },
-        supports_check_mode=True,
-    )
-    with failures(module):
-        account_id = validation.target_principal(module.params["target_account"], "target_account")
-        task_policy_arn = validation.task_policy_arn(module.params["task_policy"], "task_policy")
-        duration = validation.duration_seconds(module.params["duration_seconds"], "duration_seconds")
-        credentials = assume_root(ClientFactory.from_module(module), account_id, task_policy_arn, duration)
-    source_identity = credentials.pop("source_identity")
-    exit_with(module, {
-        "changed": False,
-        "credentials": credentials,
-        "target_account": account_id,
-        "task_policy_arn": task_policy_arn,
-        "duration_seconds": duration,
-        "source_identity": source_identity,
-    })
+    run_module({
+        "target_account": {"type": "str", "required": True},
+        "task_policy": {"type": "str", "required": True},
+        "duration_seconds": {"type": "int", "default": 900},
+    }, sts_assume_root)
 
 
 if __name__ == "__main__":

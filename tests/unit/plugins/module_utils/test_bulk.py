@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import bulk, errors
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, errors, root_sessions, validation
 from ansible_collections.rootguard.aws.plugins.module_utils.organizations import Caller
 
 ACCOUNT = "210000000001"
@@ -33,20 +33,20 @@ CALLER = Caller(
 
 @pytest.mark.parametrize("value", [1, 2, 10, 99, 100])
 def test_concurrency_accepts_1_to_100(value):
-    assert bulk.concurrency(value) == value
+    assert validation.concurrency(value) == value
 
 
 @pytest.mark.parametrize("value", [0, -1, 101, 1000, True, False, "10", "1", 10.0, None, [10]])
 def test_concurrency_refuses_anything_else(value):
     with pytest.raises(errors.InvalidInput) as excinfo:
-        bulk.concurrency(value)
+        validation.concurrency(value)
     assert excinfo.value.message == f"concurrency: {value!r} is out of range; use 1 to 100."
     assert excinfo.value.error_class == "invalid_input"
 
 
 def test_constants():
-    assert (bulk.DEFAULT_CONCURRENCY, bulk.MAX_CONCURRENCY) == (10, 100)
-    assert bulk.SESSION_MARGIN_SECONDS < bulk.SESSION_SECONDS
+    assert (bulk.DEFAULT_CONCURRENCY, validation.MAX_CONCURRENCY) == (10, 100)
+    assert root_sessions.SESSION_MARGIN_SECONDS < root_sessions.SESSION_SECONDS
     assert bulk.ARGUMENT_SPEC["concurrency"]["default"] == bulk.DEFAULT_CONCURRENCY
     assert bulk.STATUSES == ("ok", "changed", "would_change", "skipped", "failed")
 
@@ -289,7 +289,7 @@ class AssumeRoot:
 def assume(monkeypatch):
     def install(*expirations):
         fake = AssumeRoot(*expirations)
-        monkeypatch.setattr(bulk, "assume_root", fake)
+        monkeypatch.setattr(root_sessions, "assume_root", fake)
         return fake
     return install
 
@@ -297,10 +297,10 @@ def assume(monkeypatch):
 def test_root_session_assumes_on_first_client_only(assume):
     fake = assume()
     factory = Factory()
-    session = bulk.RootSession(factory, ACCOUNT, POLICY)
+    session = root_sessions.RootSession(factory, ACCOUNT, POLICY)
     assert fake.calls == []
     iam = session.client("iam")
-    assert fake.calls == [(factory, ACCOUNT, POLICY, bulk.SESSION_SECONDS)]
+    assert fake.calls == [(factory, ACCOUNT, POLICY, root_sessions.SESSION_SECONDS)]
     assert iam == {"service": "iam", "region": None, "number": 0, "credentials": {
         "aws_access_key_id": "ASIAKEY1", "aws_secret_access_key": "secret-1", "aws_session_token": "token-1"}}
     assert session.client("iam") is iam
@@ -310,14 +310,14 @@ def test_root_session_assumes_on_first_client_only(assume):
 def test_root_session_passes_its_duration(assume):
     fake = assume()
     factory = Factory()
-    bulk.RootSession(factory, ACCOUNT, POLICY, duration_seconds=900).client("s3")
+    root_sessions.RootSession(factory, ACCOUNT, POLICY, duration_seconds=900).client("s3")
     assert fake.calls == [(factory, ACCOUNT, POLICY, 900)]
 
 
 def test_root_session_reuses_clients_per_service_and_region(assume):
     fake = assume()
     factory = Factory()
-    session = bulk.RootSession(factory, ACCOUNT, POLICY)
+    session = root_sessions.RootSession(factory, ACCOUNT, POLICY)
     keys = [("s3", None), ("s3", "eu-west-1"), ("sqs", "eu-west-1"), ("s3", None), ("sqs", "eu-west-1"), ("s3", "eu-west-1")]
     made = [session.client(service, region) for service, region in keys]
     assert [client["number"] for client in made] == [0, 1, 2, 0, 2, 1]
@@ -328,15 +328,15 @@ def test_root_session_reuses_clients_per_service_and_region(assume):
 
 @pytest.mark.parametrize("seconds_left, renews", [
     (3600, False),
-    (bulk.SESSION_MARGIN_SECONDS + 30, False),
-    (bulk.SESSION_MARGIN_SECONDS - 5, True),
+    (root_sessions.SESSION_MARGIN_SECONDS + 30, False),
+    (root_sessions.SESSION_MARGIN_SECONDS - 5, True),
     (1, True),
     (-600, True),
 ])
 def test_root_session_renews_when_about_to_expire(assume, seconds_left, renews):
     fake = assume(iso_in(seconds_left), iso_in(3600))
     factory = Factory()
-    session = bulk.RootSession(factory, ACCOUNT, POLICY)
+    session = root_sessions.RootSession(factory, ACCOUNT, POLICY)
     first = session.client("iam")
     second = session.client("iam")
     assert len(fake.calls) == (2 if renews else 1)
@@ -352,7 +352,7 @@ def test_root_session_renews_when_about_to_expire(assume, seconds_left, renews):
 def test_root_session_renew_drops_every_client(assume):
     assume()
     factory = Factory()
-    session = bulk.RootSession(factory, ACCOUNT, POLICY)
+    session = root_sessions.RootSession(factory, ACCOUNT, POLICY)
     s3, sqs = session.client("s3"), session.client("sqs", "eu-west-1")
     session.renew()
     assert session.client("s3") is not s3
@@ -362,14 +362,14 @@ def test_root_session_renew_drops_every_client(assume):
 
 def test_root_session_with_an_unreadable_expiration_is_not_renewed_early(assume):
     fake = assume("soon")
-    session = bulk.RootSession(Factory(), ACCOUNT, POLICY)
+    session = root_sessions.RootSession(Factory(), ACCOUNT, POLICY)
     assert session.client("iam") is session.client("iam")
     assert len(fake.calls) == 1
 
 
 def test_root_session_run_returns_the_work_result_without_assuming_when_unused(assume):
     fake = assume()
-    session = bulk.RootSession(Factory(), ACCOUNT, POLICY)
+    session = root_sessions.RootSession(Factory(), ACCOUNT, POLICY)
     seen = []
     assert session.run(lambda current: seen.append(current) or "result") == "result"
     assert seen == [session]
@@ -379,7 +379,7 @@ def test_root_session_run_returns_the_work_result_without_assuming_when_unused(a
 def test_root_session_run_renews_once_and_retries_on_session_expired(assume):
     fake = assume()
     factory = Factory()
-    session = bulk.RootSession(factory, ACCOUNT, POLICY)
+    session = root_sessions.RootSession(factory, ACCOUNT, POLICY)
     tokens = []
 
     def work(current):
@@ -395,7 +395,7 @@ def test_root_session_run_renews_once_and_retries_on_session_expired(assume):
 
 def test_root_session_run_does_not_retry_twice(assume):
     fake = assume()
-    session = bulk.RootSession(Factory(), ACCOUNT, POLICY)
+    session = root_sessions.RootSession(Factory(), ACCOUNT, POLICY)
     attempts = []
 
     def work(current):
@@ -418,7 +418,7 @@ def test_root_session_run_does_not_retry_twice(assume):
 ])
 def test_root_session_run_does_not_retry_other_errors(assume, error):
     fake = assume()
-    session = bulk.RootSession(Factory(), ACCOUNT, POLICY)
+    session = root_sessions.RootSession(Factory(), ACCOUNT, POLICY)
     attempts = []
 
     def work(current):
@@ -435,7 +435,7 @@ def test_root_session_run_does_not_retry_other_errors(assume, error):
 
 def test_root_session_run_on_a_session_never_assumed_assumes_once(assume):
     fake = assume()
-    session = bulk.RootSession(Factory(), ACCOUNT, POLICY)
+    session = root_sessions.RootSession(Factory(), ACCOUNT, POLICY)
     attempts = []
 
     def work(current):
@@ -452,8 +452,8 @@ def test_root_session_renewal_failure_propagates(monkeypatch):
     def refuse(*args):
         raise errors.AccessDenied("AssumeRoot denied", "AccessDenied", "AssumeRoot")
 
-    monkeypatch.setattr(bulk, "assume_root", refuse)
-    session = bulk.RootSession(Factory(), ACCOUNT, POLICY)
+    monkeypatch.setattr(root_sessions, "assume_root", refuse)
+    session = root_sessions.RootSession(Factory(), ACCOUNT, POLICY)
     with pytest.raises(errors.AccessDenied):
         session.client("iam")
 
@@ -480,17 +480,17 @@ UTC = datetime.timezone.utc
     (datetime.datetime(2025, 1, 2, 3, 19, 5, tzinfo=UTC), datetime.datetime(2025, 1, 2, 3, 19, 5, tzinfo=UTC)),
 ])
 def test_parse_time_reads_naive_and_aware_times(value, expected):
-    parsed = bulk._parse_time(value)  # pylint: disable=protected-access
+    parsed = root_sessions._parse_time(value)  # pylint: disable=protected-access
     assert parsed == expected
     assert parsed.tzinfo is not None
     assert parsed.utcoffset() is not None
 
 
 def test_parse_time_keeps_the_given_offset():
-    parsed = bulk._parse_time("2025-01-02T05:19:05+02:00")  # pylint: disable=protected-access
+    parsed = root_sessions._parse_time("2025-01-02T05:19:05+02:00")  # pylint: disable=protected-access
     assert parsed.utcoffset() == datetime.timedelta(hours=2)
 
 
 @pytest.mark.parametrize("value", ["", "soon", "2025-13-01T00:00:00", "2025-01-02T25:00:00", "1735787945", None, 1735787945])
 def test_parse_time_returns_none_for_junk(value):
-    assert bulk._parse_time(value) is None  # pylint: disable=protected-access
+    assert root_sessions._parse_time(value) is None  # pylint: disable=protected-access

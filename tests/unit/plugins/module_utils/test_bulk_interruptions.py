@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import bulk, common, errors, root_credentials
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, common, errors, root_credentials, validation
 from ansible_collections.rootguard.aws.plugins.module_utils.targeting import Targets
 from rootguard_emulator.rootuser import root_user
 from rootguard_emulator.seed import seed
@@ -303,7 +303,7 @@ def test_devices_left_in_journal_are_those_whose_deletion_failed_and_nothing_lat
 @pytest.mark.parametrize("value", [["GAHT12345678"], ["arn:aws:iam::210000000001:u2f/root-user/key"], ["arn:aws:iam::1:mfa/x"]])
 def test_devices_left_must_be_virtual_mfa_serials(value):
     with pytest.raises(errors.InvalidInput) as excinfo:
-        root_credentials.devices_left(value)
+        validation.devices_left(value)
     assert excinfo.value.message.startswith(f"virtual_mfa_devices_left: {value[0]} is not the serial of a virtual MFA device")
 
 

@@ -12,7 +12,7 @@ import botocore.endpoint
 import botocore.exceptions
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import clients, errors, organizations
+from ansible_collections.rootguard.aws.plugins.module_utils import clients, errors
 from rootguard_emulator import faults
 from rootguard_emulator.seed import seed
 
@@ -250,7 +250,7 @@ def test_a_factory_client_rides_out_faults(emulator, code, times):
     truth = seed(accounts=1, profile="none")
     rule = faults.add(action="DescribeOrganization", times=times, **FAULTS[code])
     orgs = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION).client("organizations")
-    response = organizations.call(orgs, "describe_organization")
+    response = clients.call(orgs, "describe_organization")
     assert response["Organization"]["Id"] == truth["organization_id"]
     assert response["ResponseMetadata"]["RetryAttempts"] == times
     assert (rule.matched, rule.injected) == (times + 1, times)
@@ -262,7 +262,7 @@ def test_conflict_backoff_delays(emulator, monkeypatch):
     seed(accounts=1, profile="none")
     faults.add(action="DescribeOrganization", times=3, **FAULTS["ConcurrentModificationException"])
     orgs = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION).client("organizations")
-    organizations.call(orgs, "describe_organization")
+    clients.call(orgs, "describe_organization")
     assert emulator == [0.5, 1.0, 2.0]
 
 
@@ -277,7 +277,7 @@ def test_faults_beyond_max_attempts_fail_with_their_class(emulator, monkeypatch,
     rule = faults.add(action="DescribeOrganization", **FAULTS[code])
     orgs = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION).client("organizations")
     with pytest.raises(error_class) as excinfo:
-        organizations.call(orgs, "describe_organization")
+        clients.call(orgs, "describe_organization")
     assert (excinfo.value.aws_error_code, excinfo.value.operation) == (code, "DescribeOrganization")
     assert rule.matched == 3
     assert len(emulator) == 2
@@ -289,7 +289,7 @@ def test_a_non_retryable_error_is_not_retried(emulator):
                       message="You don't have permissions to access this resource.")
     orgs = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION).client("organizations")
     with pytest.raises(errors.AccessDenied):
-        organizations.call(orgs, "describe_organization")
+        clients.call(orgs, "describe_organization")
     assert (rule.matched, emulator) == (1, [])
 
 
@@ -308,3 +308,26 @@ def test_a_malformed_region_or_endpoint_url_is_refused_before_any_client(region,
 @pytest.mark.parametrize("region, endpoint_url", [(None, None), ("eu-west-1", "http://127.0.0.1:4566"), ("us-east-1", "https://sts.us-east-1.amazonaws.com")])
 def test_ordinary_regions_and_endpoints_pass(region, endpoint_url):
     clients.check_connection(region, endpoint_url)
+
+
+def test_make_client_makes_the_callers_clients_with_the_connections_keys_and_the_factorys_configuration(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "controller-token")
+    made = []
+    plain = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection=CONNECTION)
+
+    def make_client(service, region, config, **credentials):
+        made.append((service, region, config.user_agent_extra, config.retries, credentials))
+        return plain.session.client(service, region_name=region, config=config, endpoint_url="https://sts.amazonaws.com", **credentials)
+
+    factory = clients.ClientFactory(region="eu-west-1", endpoint_url=None, connection=dict(CONNECTION, aws_session_token=None),
+                                    make_client=make_client)
+    # Such a factory only reads: the global STS endpoint is not refused as it is for AssumeRoot.
+    sts = factory.sts_client()
+    assert sts.meta.endpoint_url == "https://sts.amazonaws.com"
+    assert made == [("sts", "eu-west-1", "rootguard.aws", {"mode": "standard", "total_max_attempts": clients.MAX_ATTEMPTS},
+                     {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "x", "aws_session_token": "controller-token"})]
+    # Root sessions' clients still come from the factory's own session.
+    session = {"aws_access_key_id": "ASIAROOTSESSION", "aws_secret_access_key": "secret", "aws_session_token": "root-token"}
+    assert factory.client("sqs", credentials=session).meta.region_name == "eu-west-1"
+    assert len(made) == 1

@@ -18,7 +18,7 @@ import types
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import errors, resource_policies
+from ansible_collections.rootguard.aws.plugins.module_utils import errors, resource_policies, validation
 from ansible_collections.rootguard.aws.plugins.module_utils.resource_policies import BucketPolicy, QueuePolicy
 
 ACCOUNT = "210000000001"
@@ -51,7 +51,7 @@ def invalid(function, *args, **kwargs) -> str:
     "a" + "-" * 61 + "b",
 ])
 def test_bucket_name_valid(name):
-    assert resource_policies.bucket_name(name) == name
+    assert validation.bucket_name(name) == name
 
 
 @pytest.mark.parametrize("name", [
@@ -59,36 +59,36 @@ def test_bucket_name_valid(name):
     "-bucket", "bucket-", ".bucket", "bucket.", "my bucket", "bucket/key", "bücket",
 ])
 def test_bucket_name_invalid(name):
-    assert invalid(resource_policies.bucket_name, name) == (
+    assert invalid(validation.bucket_name, name) == (
         f"bucket: {name!r} is not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens).")
 
 
 def test_bucket_name_names_the_option():
-    assert invalid(resource_policies.bucket_name, "No", "source_bucket").startswith("source_bucket: 'No' is not")
+    assert invalid(validation.bucket_name, "No", "source_bucket").startswith("source_bucket: 'No' is not")
 
 
 # queue_name ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["q", "a" * 80, "a" * 75 + ".fifo", "q.fifo", "My_Queue-1", "-", "_.fifo", "0"])
 def test_queue_name_valid(name):
-    assert resource_policies.queue_name(name) == name
+    assert validation.queue_name(name) == name
 
 
 @pytest.mark.parametrize("name", [
     "", ".fifo", "a" * 81, "a" * 76 + ".fifo", "my.queue", "q.fifo.fifo", "q.FIFO", "q fifo", "q/", "qüeue", "q.",
 ])
 def test_queue_name_invalid(name):
-    message = invalid(resource_policies.queue_name, name)
+    message = invalid(validation.queue_name, name)
     assert message.startswith(f"queue_name: {name!r} is not a valid SQS queue name (1 to 80 letters")
 
 
 def test_queue_name_names_the_option():
-    assert invalid(resource_policies.queue_name, "a.b", "dead_letter").startswith("dead_letter: 'a.b' is not")
+    assert invalid(validation.queue_name, "a.b", "dead_letter").startswith("dead_letter: 'a.b' is not")
 
 
 @pytest.mark.parametrize("function, value", [
-    (resource_policies.bucket_name, "my-bucket\n"),
-    (resource_policies.queue_name, "my-queue\n"),
+    (validation.bucket_name, "my-bucket\n"),
+    (validation.queue_name, "my-queue\n"),
 ], ids=["bucket_name", "queue_name"])
 def test_names_refuse_a_trailing_newline(function, value):
     invalid(function, value)
@@ -105,14 +105,14 @@ def test_names_refuse_a_trailing_newline(function, value):
     f"http://localhost:4566/{ACCOUNT}/q.fifo",
 ])
 def test_queue_url_valid(url):
-    assert resource_policies.queue_url(url, ACCOUNT) == url
+    assert validation.queue_url(url, ACCOUNT) == url
 
 
 def test_queue_url_of_another_account_names_both_accounts():
     url = f"https://sqs.us-east-1.amazonaws.com/{OTHER}/my-queue"
-    assert invalid(resource_policies.queue_url, url, ACCOUNT) == (
+    assert invalid(validation.queue_url, url, ACCOUNT) == (
         f"queue_url: the queue belongs to account {OTHER}, not to account_id {ACCOUNT}.")
-    assert invalid(resource_policies.queue_url, url, ACCOUNT, "url").startswith("url: the queue belongs to account")
+    assert invalid(validation.queue_url, url, ACCOUNT, "url").startswith("url: the queue belongs to account")
 
 
 @pytest.mark.parametrize("url", [
@@ -134,7 +134,7 @@ def test_queue_url_of_another_account_names_both_accounts():
     f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/my-queue?Action=SendMessage",
 ])
 def test_queue_url_malformed(url):
-    assert invalid(resource_policies.queue_url, url, ACCOUNT) == (
+    assert invalid(validation.queue_url, url, ACCOUNT) == (
         f"queue_url: {url!r} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account id>/<queue name>).")
 
 
@@ -144,7 +144,7 @@ def test_queue_url_malformed(url):
     f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/my-queue\n",
 ], ids=["81-chars-fifo", "85-chars-fifo", "trailing-newline"])
 def test_queue_url_refuses_what_queue_name_refuses(url):
-    invalid(resource_policies.queue_url, url, ACCOUNT)
+    invalid(validation.queue_url, url, ACCOUNT)
 
 
 # policy_document -----------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ CANONICAL = ('{"Statement":[{"Action":["s3:GetObject"],"Effect":"Allow","Princip
 
 
 def test_policy_document_gives_a_dict_as_canonical_compact_sorted_json():
-    assert resource_policies.policy_document(POLICY) == CANONICAL
+    assert validation.policy_document(POLICY) == CANONICAL
 
 
 @pytest.mark.parametrize("value", [
@@ -169,18 +169,18 @@ def test_policy_document_gives_a_dict_as_canonical_compact_sorted_json():
     "\n  " + json.dumps(dict(reversed(list(POLICY.items())))) + "\n",
 ], ids=["json", "indented", "canonical", "reordered-with-whitespace"])
 def test_policy_document_sends_a_json_string_byte_for_byte(value):
-    assert resource_policies.policy_document(value) == value
+    assert validation.policy_document(value) == value
 
 
 def test_policy_document_escapes_non_ascii():
-    text = resource_policies.policy_document({"Statement": [{"Sid": "Zürich ✓"}]})
+    text = validation.policy_document({"Statement": [{"Sid": "Zürich ✓"}]})
     assert text == '{"Statement":[{"Sid":"Z\\u00fcrich \\u2713"}]}'
     assert json.loads(text) == {"Statement": [{"Sid": "Zürich ✓"}]}
 
 
 @pytest.mark.parametrize("value", ["{", "not json", "{'Statement': []}", "", None, ["Statement"]], ids=repr)
 def test_policy_document_refuses_invalid_json(value):
-    message = invalid(resource_policies.policy_document, value)
+    message = invalid(validation.policy_document, value)
     assert message.startswith("policy: not valid JSON (")
 
 
@@ -189,7 +189,7 @@ def test_policy_document_refuses_invalid_json(value):
     '{"Statement": null}', '{"Statement": ""}', {}, {"Version": "2012-10-17"}, {"Statement": []},
 ], ids=repr)
 def test_policy_document_refuses_what_is_not_a_policy(value):
-    assert invalid(resource_policies.policy_document, value) == "policy: a policy is a JSON object with a Statement."
+    assert invalid(validation.policy_document, value) == "policy: a policy is a JSON object with a Statement."
 
 
 def sized_policy(size: int) -> dict:
@@ -207,7 +207,7 @@ def test_policy_document_leaves_the_size_to_aws(text):
     """AWS says how it counts its limits (20 KB for S3, 8,192 bytes for SQS); a policy it accepted
     once, such as one read back and backed up, must be accepted here to be put back."""
     assert len(text.encode("utf-8")) > 20480
-    assert resource_policies.policy_document(text) == text
+    assert validation.policy_document(text) == text
 
 
 @pytest.mark.parametrize("text, key", [
@@ -216,13 +216,13 @@ def test_policy_document_leaves_the_size_to_aws(text):
     ('{"Version": "2012-10-17", "Statement": [{"Condition": {"Bool": {"k": "1", "k": "2"}}}]}', "k"),
 ], ids=["in-a-statement", "top-level", "nested"])
 def test_policy_document_refuses_duplicate_keys(text, key):
-    assert invalid(resource_policies.policy_document, text) == (
+    assert invalid(validation.policy_document, text) == (
         f"policy: the key {key!r} appears twice in one JSON object; only one of the two would count. Remove the duplicate.")
-    assert invalid(resource_policies.policy_document, text, "restore_from").startswith("restore_from: the key")
+    assert invalid(validation.policy_document, text, "restore_from").startswith("restore_from: the key")
 
 
 def test_policy_document_names_the_option():
-    assert invalid(resource_policies.policy_document, "[]", "new_policy") == "new_policy: a policy is a JSON object with a Statement."
+    assert invalid(validation.policy_document, "[]", "new_policy") == "new_policy: a policy is a JSON object with a Statement."
 
 
 # desired_and_backup ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import itertools
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import errors, root_credentials
+from ansible_collections.rootguard.aws.plugins.module_utils import errors, root_credentials, validation
 from ansible_collections.rootguard.aws.plugins.module_utils.targeting import Targets
 from rootguard_emulator.rootuser import root_user
 from rootguard_emulator.seed import seed
@@ -100,7 +100,7 @@ def test_is_compliant(found, expected):
 # credential_types -------------------------------------------------------------------------
 
 def test_credential_types_none_means_all_in_removal_order():
-    assert root_credentials.credential_types(None) == ORDER
+    assert validation.credential_types(None) == ORDER
     assert root_credentials.CREDENTIAL_TYPES == ORDER
 
 
@@ -109,8 +109,8 @@ def test_credential_types_subsets_come_back_in_removal_order(size):
     for subset in itertools.combinations(ORDER, size):
         expected = tuple(subset)
         for permutation in itertools.permutations(subset):
-            assert root_credentials.credential_types(list(permutation)) == expected
-            assert root_credentials.credential_types(list(permutation) * 2) == expected
+            assert validation.credential_types(list(permutation)) == expected
+            assert validation.credential_types(list(permutation) * 2) == expected
 
 
 @pytest.mark.parametrize("values, named", [
@@ -125,7 +125,7 @@ def test_credential_types_subsets_come_back_in_removal_order(size):
 ])
 def test_credential_types_refuses_empty_and_unknown_values(values, named):
     with pytest.raises(errors.InvalidInput) as excinfo:
-        root_credentials.credential_types(values)
+        validation.credential_types(values)
     message = excinfo.value.message
     assert message.startswith("credential_types: ")
     assert "access_keys, signing_certificates, mfa_devices, password" in message

@@ -293,3 +293,10 @@ def test_select_ou_targets_only_accounts_of_the_listed_parents():
 
 def test_select_nothing_listed_selects_nothing():
     assert targeting.select(tree(listed_parents=()), Targets(all_accounts=True), skip_management=True) == ([], [])
+
+
+def test_only_listing_takes_include_inactive():
+    """A root task never works in an account that is not ACTIVE, so its modules do not take the option."""
+    assert "include_inactive" not in targeting.ARGUMENT_SPEC
+    assert targeting.LISTING_ARGUMENT_SPEC == dict(targeting.ARGUMENT_SPEC, include_inactive={"type": "bool", "default": False})
+    assert targeting.MODULE_OPTIONS == {"mutually_exclusive": [targeting.SELECTORS], "required_one_of": [targeting.SELECTORS]}

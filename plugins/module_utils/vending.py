@@ -12,29 +12,17 @@ so check mode reports what would happen, refusals included, without any write.""
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
-import unicodedata
 
 from . import validation
-from .errors import AccountCreationFailed, Conflict, InvalidInput, NotFound, RootGuardError, WaitTimeout, is_code
-from .organizations import _account, account_tags, call, identify_caller, paginate, read_as, require_management
+from .errors import AccountCreationFailed, Conflict, NotFound, RootGuardError, WaitTimeout, is_code
+from .clients import call, paginate
+from .organizations import account_fields, account_tags, identify_caller, read_as, require_management
 
 DEFAULT_WAIT_TIMEOUT = 600
-MAX_WAIT_TIMEOUT = 3600
 # Polls of DescribeCreateAccountStatus: the first after 1 s, then twice as long each time, at most 10 s apart.
 FIRST_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 10.0
-
-# AWS's limits (aws-api.md section 6, and the Organizations model for tags).
-EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
-EMAIL_LENGTH = (6, 64)
-ACCOUNT_NAME = re.compile(r"[\u0020-\u007E]{1,50}")
-ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
-MAX_TAGS = 50
-MAX_TAG_KEY = 128
-MAX_TAG_VALUE = 256
-TAG_PUNCTUATION = frozenset("_.:/=+-@")
 
 # The failure reasons of a CreateAccount request that may have lost a race with another request for the same account.
 RACE_REASONS = ("CONCURRENT_ACCOUNT_MODIFICATION", "EMAIL_ALREADY_EXISTS")
@@ -95,92 +83,16 @@ class DesiredAccount:
     wait_timeout: int = DEFAULT_WAIT_TIMEOUT
 
 
-# ---------------------------------------------------------------------------
-# Input, checked before any API call
-
-
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def email(value, option: str = "email") -> str:
-    text = value if isinstance(value, str) else ""
-    if not (EMAIL_LENGTH[0] <= len(text) <= EMAIL_LENGTH[1] and EMAIL.fullmatch(text)):
-        raise InvalidInput(f"{option}: {_shown(value)} is not an email address AWS accepts "
-                           f"({EMAIL_LENGTH[0]} to {EMAIL_LENGTH[1]} characters, such as aws-payments@example.com).")
-    return text
-
-
-def account_name(value, option: str = "name") -> str:
-    if not isinstance(value, str) or not ACCOUNT_NAME.fullmatch(value):
-        raise InvalidInput(f"{option}: {_shown(value)} is not an account name AWS accepts (1 to 50 printable ASCII characters).")
-    return value
-
-
-def parent_id(value, option: str = "parent_id") -> str | None:
-    if value is None:
-        return None
-    text = str(value)
-    if not (validation.OU_ID.fullmatch(text) or validation.ROOT_ID.fullmatch(text)):
-        raise InvalidInput(f"{option}: {_shown(value)} is neither an organizational unit id (ou-<root part>-<ou part>, such as "
-                           "ou-ab12-cdefgh34) nor a root id (r-ab12).")
-    return text
-
-
-def role_name(value, option: str = "role_name") -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not ROLE_NAME.fullmatch(value):
-        raise InvalidInput(f"{option}: {_shown(value)} is not an IAM role name (1 to 64 letters, digits and +=,.@_-).")
-    return value
-
-
-def _tag_text(text: str) -> bool:
-    """Letters, numbers, white space and _.:/=+-@ (the Organizations model's tag pattern)."""
-    return all(char.isalnum() or unicodedata.category(char) in ("Zs", "Zl", "Zp") or char in TAG_PUNCTUATION for char in text)
-
-
-def tags(value, option: str = "tags") -> dict | None:
-    """A dict of tag key -> value within AWS's limits; numbers are taken as their text."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{option}: give a dictionary of tag keys to values, not {_shown(value)}.")
-    if len(value) > MAX_TAGS:
-        raise InvalidInput(f"{option}: {len(value)} tags is more than AWS allows on an account ({MAX_TAGS}).")
-    checked = {}
-    for key, tag_value in value.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY or not _tag_text(key):
-            raise InvalidInput(f"{option}: the key {_shown(key)} is not a tag key AWS accepts (1 to {MAX_TAG_KEY} letters, numbers, "
-                               "spaces and _.:/=+-@).")
-        if key.lower().startswith("aws:"):
-            raise InvalidInput(f"{option}: the key {_shown(key)} starts with aws:, which AWS reserves for its own tags.")
-        if isinstance(tag_value, (int, float)) and not isinstance(tag_value, bool):
-            tag_value = str(tag_value)
-        if not isinstance(tag_value, str) or len(tag_value) > MAX_TAG_VALUE or not _tag_text(tag_value):
-            raise InvalidInput(f"{option}: the value of {key!r}, {_shown(tag_value)}, is not a tag value AWS accepts (a string of "
-                               f"up to {MAX_TAG_VALUE} letters, numbers, spaces and _.:/=+-@; an empty string is allowed).")
-        checked[key] = tag_value
-    return checked
-
-
-def wait_timeout(value, option: str = "wait_timeout") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WAIT_TIMEOUT:
-        raise InvalidInput(f"{option}: {_shown(value)} is out of range; wait 1 to {MAX_WAIT_TIMEOUT} seconds for AWS to create an account.")
-    return value
-
-
 def desired_from_params(params: dict) -> DesiredAccount:
     return DesiredAccount(
-        name=account_name(params.get("name")),
-        email=email(params.get("email")),
-        parent_id=parent_id(params.get("parent_id")),
-        tags=tags(params.get("tags")),
+        name=validation.account_name(params.get("name")),
+        email=validation.email(params.get("email")),
+        parent_id=validation.parent_id(params.get("parent_id")),
+        tags=validation.tags(params.get("tags")),
         purge_tags=bool(params.get("purge_tags", True)),
-        role_name=role_name(params.get("role_name")),
+        role_name=validation.role_name(params.get("role_name")),
         iam_user_access_to_billing=params.get("iam_user_access_to_billing"),
-        wait_timeout=wait_timeout(params.get("wait_timeout", DEFAULT_WAIT_TIMEOUT)),
+        wait_timeout=validation.wait_timeout(params.get("wait_timeout", DEFAULT_WAIT_TIMEOUT)),
     )
 
 
@@ -345,7 +257,7 @@ class _Vending:
 
     def current(self, listed: dict) -> dict:
         """An existing account as it is: its fields, parent and tags."""
-        account = _account(listed)
+        account = account_fields(listed)
         if account["state"] not in USABLE_STATES:
             raise Conflict(f"email: {self.desired.email} is the address of account {account['id']}, which is {account['state']}; "
                            "a closed or suspended account cannot be vended again. Use another address.")
@@ -422,7 +334,7 @@ class _Vending:
         self.created = True
         self.actions.append(create_action)
         # A new account starts in the root, with the tags CreateAccount was given: only a move may be left to do.
-        account = _account(call(self.orgs, "describe_account", AccountId=status["AccountId"])["Account"])
+        account = account_fields(call(self.orgs, "describe_account", AccountId=status["AccountId"])["Account"])
         account.update(parent_id=self.root, tags=dict(sorted((self.desired.tags or {}).items())))
         return self.reconcile(account)
 
@@ -483,3 +395,11 @@ def ensure_account(factory, desired: DesiredAccount, check_mode: bool, sleep=tim
     ``sleep`` and ``clock`` are the waits between polls and the clock that bounds them
     (``desired.wait_timeout``); tests pass fakes."""
     return _Vending(factory, desired, check_mode, sleep, clock).run()
+
+
+# ---------------------------------------------------------------------------
+# The modules' service functions: (factory, params, check_mode) -> the task's result
+
+
+def organizations_account(factory, params: dict, check_mode: bool) -> dict:
+    return ensure_account(factory, desired_from_params(params), check_mode)

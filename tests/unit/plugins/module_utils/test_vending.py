@@ -2,7 +2,7 @@
 # Copyright: Contributors to the rootguard.aws collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""accounts: input checks, the tag plan, and account vending on stubbed clients (exact call
+"""vending: input checks, the tag plan, and account vending on stubbed clients (exact call
 sequences, the polling bound, FAILED requests, a request in progress reused, check mode
 without writes), then against the in-process emulator."""
 
@@ -12,7 +12,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.module_utils import accounts, errors
+from ansible_collections.rootguard.aws.plugins.module_utils import errors, vending
 from rootguard_emulator import accounts_ext
 from rootguard_emulator.rootuser import root_user
 from rootguard_emulator.seed import seed
@@ -47,10 +47,10 @@ class FakeTime:
         return self.now
 
 
-def desired(**overrides) -> accounts.DesiredAccount:
+def desired(**overrides) -> vending.DesiredAccount:
     values = {"name": "payments", "email": EMAIL, "parent_id": PAYMENTS, "tags": {"team": "payments"}}
     values.update(overrides)
-    return accounts.DesiredAccount(**values)
+    return vending.DesiredAccount(**values)
 
 
 def account_response(account_id: str = EXISTING, email: str = EMAIL, name: str = "payments", state: str = "ACTIVE") -> dict:
@@ -88,9 +88,9 @@ def no_request_in_progress(aws, *statuses) -> None:
     aws.respond("organizations", "list_create_account_status", {"CreateAccountStatuses": list(statuses)}, States=["IN_PROGRESS"])
 
 
-def run(aws, wanted: accounts.DesiredAccount, check_mode: bool = False, time: FakeTime | None = None) -> dict:
+def run(aws, wanted: vending.DesiredAccount, check_mode: bool = False, time: FakeTime | None = None) -> dict:
     time = time or FakeTime()
-    return accounts.ensure_account(aws.factory, wanted, check_mode, sleep=time.sleep, clock=time.clock)
+    return vending.ensure_account(aws.factory, wanted, check_mode, sleep=time.sleep, clock=time.clock)
 
 
 # Input ------------------------------------------------------------------------------------
@@ -128,17 +128,17 @@ GOOD = {"name": "payments", "email": EMAIL, "parent_id": None, "tags": None, "pu
 ])
 def test_bad_input_is_refused_naming_the_option(option, value, parts):
     with pytest.raises(errors.InvalidInput) as excinfo:
-        accounts.desired_from_params(dict(GOOD, **{option: value}))
+        vending.desired_from_params(dict(GOOD, **{option: value}))
     assert excinfo.value.message.startswith(option + ":"), excinfo.value.message
     for part in parts:
         assert part in excinfo.value.message, (part, excinfo.value.message)
 
 
 def test_good_input_is_normalized():
-    wanted = accounts.desired_from_params(dict(GOOD, parent_id="r-a1b2", role_name="VendingAdmin",
-                                               tags={"cost-center": 4711, "Team Name": "Zahlungsverkehr \u00e4", "empty": ""},
-                                               iam_user_access_to_billing=False, wait_timeout=1))
-    assert wanted == accounts.DesiredAccount(
+    wanted = vending.desired_from_params(dict(GOOD, parent_id="r-a1b2", role_name="VendingAdmin",
+                                              tags={"cost-center": 4711, "Team Name": "Zahlungsverkehr \u00e4", "empty": ""},
+                                              iam_user_access_to_billing=False, wait_timeout=1))
+    assert wanted == vending.DesiredAccount(
         name="payments", email=EMAIL, parent_id="r-a1b2", tags={"cost-center": "4711", "Team Name": "Zahlungsverkehr \u00e4", "empty": ""},
         purge_tags=True, role_name="VendingAdmin", iam_user_access_to_billing=False, wait_timeout=1)
 
@@ -156,14 +156,14 @@ def test_good_input_is_normalized():
     ({"a": ""}, {"a": "x"}, False, {"a": "x"}, []),
 ])
 def test_plan_tags(current, wanted, purge, to_set, to_unset):
-    assert accounts.plan_tags(current, wanted, purge) == (to_set, to_unset)
-    after = accounts.tags_after(current, to_set, to_unset)
+    assert vending.plan_tags(current, wanted, purge) == (to_set, to_unset)
+    after = vending.tags_after(current, to_set, to_unset)
     if wanted is not None:
         assert after == (wanted if purge else dict(current, **wanted))
 
 
 def test_polls_back_off_from_one_to_ten_seconds():
-    delays = accounts.poll_delays()
+    delays = vending.poll_delays()
     assert [next(delays) for _poll in range(7)] == [1, 2, 4, 8, 10, 10, 10]
 
 
@@ -369,7 +369,7 @@ def test_a_failed_request_is_an_error_with_the_failure_reason(aws, reason, hint)
     aws.respond("organizations", "create_account", status(), Email=EMAIL, AccountName="payments",
                 Tags=[{"Key": "team", "Value": "payments"}])
     aws.respond("organizations", "describe_create_account_status", status("FAILED", FailureReason=reason), CreateAccountRequestId=REQUEST)
-    race = reason in accounts.RACE_REASONS
+    race = reason in vending.RACE_REASONS
     if race:  # no other request for the name, and still no account of the organization with the address
         no_request_in_progress(aws)
         aws.respond("organizations", "list_accounts", {"Accounts": [account_response(EXISTING, email="someone-else@example.com")]})
@@ -567,8 +567,8 @@ def test_vending_against_the_emulator(emulator_factory):
     time = FakeTime()
     wanted = desired(parent_id=payments, tags={"team": "payments"})
 
-    made = accounts.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
-    again = accounts.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
+    made = vending.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
+    again = vending.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
 
     assert made["changed"] is True and again["changed"] is False and again["actions"] == []
     assert made["account"] == again["account"]
@@ -585,8 +585,8 @@ def test_timeout_then_reuse_then_failure_against_the_emulator(emulator_factory):
     time = FakeTime()
     wanted = desired(parent_id=None, tags=None, wait_timeout=3)
     with pytest.raises(errors.WaitTimeout):
-        accounts.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
-    resumed = accounts.ensure_account(emulator_factory, desired(parent_id=None, tags=None), False, sleep=time.sleep, clock=time.clock)
+        vending.ensure_account(emulator_factory, wanted, False, sleep=time.sleep, clock=time.clock)
+    resumed = vending.ensure_account(emulator_factory, desired(parent_id=None, tags=None), False, sleep=time.sleep, clock=time.clock)
     requests = accounts_ext.VENDING.describe()["requests"]
     assert len(requests) == 1 and resumed["create_account_request_id"] == requests[0]["id"] and resumed["created"] is False
     # created while RootCredentialsManagement was off: a root password that can be recovered
@@ -595,6 +595,6 @@ def test_timeout_then_reuse_then_failure_against_the_emulator(emulator_factory):
     accounts_ext.configure(0)
     accounts_ext.fail_next("ACCOUNT_LIMIT_EXCEEDED", email="ledger@example.com")
     with pytest.raises(errors.AccountCreationFailed) as excinfo:
-        accounts.ensure_account(emulator_factory, desired(name="ledger", email="ledger@example.com", parent_id=None, tags=None), False,
-                                sleep=time.sleep, clock=time.clock)
+        vending.ensure_account(emulator_factory, desired(name="ledger", email="ledger@example.com", parent_id=None, tags=None), False,
+                               sleep=time.sleep, clock=time.clock)
     assert excinfo.value.aws_error_code == "ACCOUNT_LIMIT_EXCEEDED"
