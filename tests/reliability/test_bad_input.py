@@ -59,12 +59,15 @@ SELECTORS = [
     ("account_ids", {"account_ids": [MEMBER], "all_accounts": True}, ["mutually exclusive", "account_ids", "all_accounts"]),
     ("organizational_unit_ids", {"organizational_unit_ids": ["ou-ab12-cdefgh34"], "account_ids": [MEMBER]},
      ["mutually exclusive", "account_ids", "organizational_unit_ids"]),
-    ("all_accounts", {"include_inactive": True}, ["one of the following is required", "account_ids", "organizational_unit_ids", "all_accounts"]),
+    ("all_accounts", {"exclude_account_ids": [MEMBER]}, ["one of the following is required", "account_ids", "organizational_unit_ids", "all_accounts"]),
 ]
 # Options set on top of the module's base.
 TARGETING = [
     ("exclude_account_ids", [MEMBER, "12345"], ["exclude_account_ids", "'12345'"]),
     ("exclude_account_ids", [f"{210000000000 + index:012d}" for index in range(HUGE)], ["exclude_account_ids", "10001"]),
+]
+# Only the listing takes include_inactive (the root-task modules never work in an inactive account).
+LISTING = [
     ("include_inactive", "maybe", ["include_inactive", "bool"]),
 ]
 BULK = [
@@ -160,6 +163,7 @@ CASES = {
     "organizations_account_info": {"base": {"all_accounts": True}, "cases": [
         *(replaced(*entry) for entry in SELECTORS),
         *(case(*entry) for entry in TARGETING),
+        *(case(*entry) for entry in LISTING),
         case("include_tags", "maybe", ["include_tags", "bool"]),
     ]},
     "sts_assume_root": {"base": {"target_account": MEMBER, "task_policy": "IAMAuditRootUserCredentials"}, "cases": [
