@@ -36,7 +36,8 @@ def readme() -> str:
 def index_entries() -> dict:
     """What README's index must name, with the file its entry links to: {fully qualified name: path}."""
     entries = {f"rootguard.aws.{path.stem}": path for path in sorted((ROOT / "plugins" / "modules").glob("*.py"))}
-    entries.update({f"rootguard.aws.{path.stem}": path for path in sorted((ROOT / "plugins" / "inventory").glob("*.py"))})
+    for plugin_type in ("inventory", "filter"):
+        entries.update({f"rootguard.aws.{path.stem}": path for path in sorted((ROOT / "plugins" / plugin_type).glob("*.py"))})
     entries.update({f"rootguard.aws.{path.name}": path / "meta" / "argument_specs.yml"
                     for path in sorted((ROOT / "roles").iterdir()) if path.is_dir()})
     entries.update({f"rootguard.aws.{path.stem}": path for path in sorted((ROOT / "playbooks").glob("*.yml"))})
@@ -54,7 +55,7 @@ def test_readme_stays_short():
 def test_readme_indexes_every_module_plugin_role_and_playbook():
     text = readme()
     entries = index_entries()
-    assert len(entries) >= 12 + 1 + 6 + 7
+    assert len(entries) >= 12 + 1 + 4 + 7 + 7
     for name, path in entries.items():
         link = f"[`{name}`]({path.relative_to(ROOT).as_posix()})"
         assert link in text, f"README's index has no line {link}"
