@@ -152,3 +152,22 @@ def run_inventory(emulator, tmp_path):
         return completed.returncode, listing, completed.stderr
 
     return run
+
+
+def headless_dom(page: pathlib.Path, tmp_path: pathlib.Path, purpose: str) -> str:
+    """The page's DOM after headless Chromium (Debian's ``chromium``, which ``make browser``
+    installs) has loaded it and run its scripts (--dump-dom), with a profile of its own under
+    tmp_path and no AWS variable in its environment."""
+    browser = next((path for path in map(shutil.which, ("chromium", "chromium-browser")) if path), None)
+    if browser is None:
+        pytest.fail(f"headless Chromium is needed for {purpose}: `make browser` installs Debian's chromium package")
+    home = tmp_path / "chromium-home"
+    home.mkdir(exist_ok=True)
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+               "--disable-extensions", "--disable-background-networking", f"--user-data-dir={home / 'profile'}",
+               "--dump-dom", page.as_uri()]
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    environment.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"))
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=180, check=False)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return completed.stdout

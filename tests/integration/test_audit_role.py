@@ -12,17 +12,15 @@ import csv
 import datetime
 import html.parser
 import json
-import os
 import pathlib
 import re
-import shutil
 import stat
-import subprocess
 
 import markupsafe
 import pytest
 from moto.organizations.models import organizations_backends
 
+from conftest import headless_dom
 from rootguard_emulator import orgs
 
 MANAGEMENT = "123456789012"
@@ -170,27 +168,11 @@ def assert_report_files(report_dir: pathlib.Path, formats=("json", "csv", "html"
 # The HTML report in headless Chromium
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail("headless Chromium is needed for the HTML report test: `make browser` installs Debian's chromium package")
-
-
 def dump_dom(page: pathlib.Path, tmp_path: pathlib.Path) -> str:
-    """The page's DOM after Chromium has loaded it (--dump-dom), serialized as HTML."""
-    home = tmp_path / "chromium-home"
-    home.mkdir(exist_ok=True)
-    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-               "--disable-extensions", "--disable-background-networking", f"--user-data-dir={home / 'profile'}",
-               "--dump-dom", page.as_uri()]
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    environment.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"))
-    completed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=180, check=False)
-    assert completed.returncode == 0, completed.stderr[-4000:]
-    assert "data-account-id" in completed.stdout or "<table" in completed.stdout, completed.stderr[-4000:]
-    return completed.stdout
+    """The report's DOM after Chromium has loaded it, serialized as HTML."""
+    dom = headless_dom(page, tmp_path, "the HTML report test")
+    assert "data-account-id" in dom or "<table" in dom, dom[:4000]
+    return dom
 
 
 class ReportDom(html.parser.HTMLParser):

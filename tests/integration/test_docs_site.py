@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import ast
 import html.parser
-import os
 import pathlib
 import re
-import shutil
 import subprocess
 
 import pytest
 import yaml
+from conftest import headless_dom
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GUIDES = ROOT / "docs" / "docsite" / "rst"
@@ -35,30 +34,14 @@ def docs_site(tmp_path_factory) -> pathlib.Path:
     return dest / "html"
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail("headless Chromium is needed for the docs site test: `make browser` installs Debian's chromium package")
-
-
 def rendered(page: pathlib.Path, tmp_path: pathlib.Path) -> "Page":
     """The page as Chromium rendered it (--dump-dom, after its scripts ran)."""
     assert page.is_file(), page
-    home = tmp_path / "chromium-home"
-    home.mkdir(exist_ok=True)
-    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-               "--disable-extensions", "--disable-background-networking", f"--user-data-dir={home / 'profile'}",
-               "--dump-dom", page.as_uri()]
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    environment.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"))
-    completed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=180, check=False)
-    assert completed.returncode == 0, completed.stderr[-4000:]
+    dom_text = headless_dom(page, tmp_path, "the docs site test")
     dom = Page()
-    dom.feed(completed.stdout)
+    dom.feed(dom_text)
     dom.close()
-    assert dom.sections, completed.stdout[:4000]
+    assert dom.sections, dom_text[:4000]
     return dom
 
 
