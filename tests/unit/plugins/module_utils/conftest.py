@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import datetime
 import os
+import pathlib
+import pickle
+import shutil
+import tempfile
 import types
 
 import boto3
@@ -170,3 +174,50 @@ def emulator(monkeypatch):
 def emulator_factory(emulator):  # pylint: disable=unused-argument,redefined-outer-name
     """A ClientFactory of the caller (the emulator's management account) against the in-process emulator."""
     return clients.ClientFactory(region="us-east-1", endpoint_url=None, connection={"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "x"})
+
+
+UNPRIVILEGED_ID = 65534
+
+
+@pytest.fixture
+def unprivileged(tmp_path):
+    """(a directory, run): ``run(function, *args)`` calls the function as a user whom permissions
+    bind, and the directory is that user's own.  Not running as root, that is this process in
+    tmp_path; as root (which bypasses directory permissions), a forked child that drops to user
+    and group 65534, in a directory of theirs: the function's return value or exception comes back
+    pickled, so a test of "not writable" runs everywhere instead of skipping as root."""
+    if os.geteuid() != 0:
+        yield tmp_path, lambda function, *args: function(*args)
+        return
+    base = pathlib.Path(tempfile.mkdtemp(prefix="rootguard-unprivileged-"))
+    os.chown(base, UNPRIVILEGED_ID, UNPRIVILEGED_ID)
+    try:
+        yield base, run_unprivileged
+    finally:
+        shutil.rmtree(base)
+
+
+def run_unprivileged(function, *args):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.close(read_end)
+        try:
+            os.setgroups([])
+            os.setgid(UNPRIVILEGED_ID)
+            os.setuid(UNPRIVILEGED_ID)
+            outcome = ("returned", function(*args))
+        except BaseException as error:  # pylint: disable=broad-exception-caught
+            outcome = ("raised", error)
+        try:
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(outcome, pipe)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        kind, value = pickle.load(pipe)
+    os.waitpid(pid, 0)
+    if kind == "raised":
+        raise value
+    return value

@@ -280,15 +280,19 @@ def test_backup_dir_is_a_symlink_to_a_directory(tmp_path):
     assert resource_policies.desired_and_backup(params(backup_dir=str(tmp_path / "link")))[1] == str(tmp_path / "link")
 
 
-@pytest.mark.skipif(RUNNING_AS_ROOT, reason="root bypasses directory permissions")
+def refusal_of(backup_dir: str) -> str:
+    return invalid(resource_policies.desired_and_backup, params(backup_dir=backup_dir))
+
+
 @pytest.mark.parametrize("mode", [0o500, 0o400, 0o600], ids=["read-only", "read-only-not-searchable", "not-searchable"])
-def test_backup_dir_not_writable(tmp_path, mode):
-    directory = tmp_path / "locked"
+def test_backup_dir_not_writable(unprivileged, mode):
+    base, run = unprivileged
+    directory = base / "locked"
     directory.mkdir()
+    os.chown(directory, base.stat().st_uid, base.stat().st_gid)
     directory.chmod(mode)
     try:
-        assert invalid(resource_policies.desired_and_backup, params(backup_dir=str(directory))) == (
-            f"backup_dir: {directory} is not writable.")
+        assert run(refusal_of, str(directory)) == f"backup_dir: {directory} is not writable."
     finally:
         directory.chmod(0o700)
 
@@ -702,18 +706,26 @@ def test_unlock_backup_dir_gone_stops_the_change(tmp_path, desired):
     assert resource.calls == ["locate", "read", "read"]
 
 
-@pytest.mark.skipif(RUNNING_AS_ROOT, reason="root bypasses directory permissions")
-def test_unlock_unwritable_backup_dir_stops_the_change(tmp_path):
-    directory = tmp_path / "read-only"
-    directory.mkdir()
-    directory.chmod(0o500)
+def unlock_failure(directory: str) -> tuple:
+    """The error an unlock into the directory raises, and the calls it made."""
     resource = Resource(LOCKED)
+    with pytest.raises(errors.BackupFailed) as excinfo:
+        resource_policies.unlock(resource, None, True, directory, False)
+    return excinfo.value.message, resource.calls
+
+
+def test_unlock_unwritable_backup_dir_stops_the_change(unprivileged):
+    base, run = unprivileged
+    directory = base / "read-only"
+    directory.mkdir()
+    os.chown(directory, base.stat().st_uid, base.stat().st_gid)
+    directory.chmod(0o500)
     try:
-        with pytest.raises(errors.BackupFailed, match=r"\(Permission denied\)"):
-            resource_policies.unlock(resource, None, True, str(directory), False)
+        message, calls = run(unlock_failure, str(directory))
     finally:
         directory.chmod(0o700)
-    assert resource.calls == ["locate", "read", "read"]
+    assert "(Permission denied)" in message
+    assert calls == ["locate", "read", "read"]
 
 
 @pytest.mark.parametrize("desired", [None, DESIRED])
