@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import rootguard_emulator
-from rootguard_emulator import iam_ext, organizations_ext
-from rootguard_emulator.moto_internals import IAM_ROOT_AWARE, INTERNALS, ORGANIZATIONS_PAGINATED, Internal, problems
+from rootguard_emulator import credential_report, iam_ext, organizations_ext
+from rootguard_emulator.moto_internals import IAM_CREDENTIAL_REPORT, IAM_ROOT_AWARE, INTERNALS, ORGANIZATIONS_PAGINATED, Internal, problems
 
 PACKAGE = Path(rootguard_emulator.__file__).parent
 LISTED = {(internal.module, internal.attribute) for internal in INTERNALS}
@@ -100,4 +100,5 @@ def test_the_table_lists_what_the_emulator_takes_from_moto():
 
 def test_the_methods_patched_by_name_are_the_tables():
     assert set(iam_ext.ROOT_AWARE) == set(IAM_ROOT_AWARE)
+    assert set(credential_report.HANDLERS) == set(IAM_CREDENTIAL_REPORT)
     assert organizations_ext.PAGINATED == tuple(ORGANIZATIONS_PAGINATED)

@@ -11,7 +11,7 @@ from moto.core.base_backend import BackendDict
 from moto.organizations.models import organizations_backends
 from moto.sqs.models import Queue
 
-from . import accounts_ext, auth, control, credentials, iam_ext, lookup, organizations_ext, secrecy, speed, sts_ext
+from . import accounts_ext, auth, clock, control, credential_report, credentials, iam_ext, lookup, organizations_ext, secrecy, speed, sts_ext
 from .state import STATE
 
 __all__ = ["install", "STATE"]
@@ -28,6 +28,8 @@ def _reset(cls) -> None:
     STATE.reset()
     lookup.clear_cache()
     accounts_ext.reset()
+    credential_report.reset()
+    clock.reset()
 
 
 def _set_queue_attributes(self, attributes, now=None):
@@ -50,6 +52,7 @@ def install() -> None:
         speed.install()
         auth.install()
         iam_ext.install()
+        credential_report.install()
         sts_ext.install()
         credentials.install()
         organizations_ext.install()

@@ -51,6 +51,20 @@ class EmulatorClient:
     def organization(self, management_account_id: str = "123456789012") -> dict[str, Any]:
         return self._call("GET", f"/moto-api/rootguard/organization?management_account_id={management_account_id}")
 
+    # the emulator clock and the credential report ------------------------------
+    def clock(self) -> dict[str, Any]:
+        return self._call("GET", "/moto-api/rootguard/clock")
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        return self._call("POST", "/moto-api/rootguard/clock", {"advance_seconds": seconds})
+
+    def credential_report(self, account_id: str | None = None) -> dict[str, Any]:
+        query = f"?account_id={account_id}" if account_id else ""
+        return self._call("GET", f"/moto-api/rootguard/credential-report{query}")
+
+    def set_credential_report_polls(self, in_progress_polls: int) -> dict[str, Any]:
+        return self._call("POST", "/moto-api/rootguard/credential-report", {"in_progress_polls": in_progress_polls})
+
     # account vending (accounts_ext) ---------------------------------------------
     def account_vending(self) -> dict[str, Any]:
         """Settings, failure rules, foreign emails and every CreateAccount request."""

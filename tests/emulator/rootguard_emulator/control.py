@@ -10,6 +10,10 @@
     GET    root-user       ?account_id=N -> the root user's credentials (no secrets)
     GET    account         ?account_id=N -> organization state of one account
     GET    organization    features, trusted access, delegated administrators
+    GET    clock           the emulator clock (clock.py): now and its offset from wall time
+    POST   clock           body: {"advance_seconds": N} -> move it forward
+    GET    credential-report  ?account_id=N -> the report settings and that account's stored report
+    POST   credential-report  body: {"in_progress_polls": N} -> calls a generation answers in progress
     ...    account-vending CreateAccount requests, settings and failures (accounts_ext.handle)
 
 ``POST /moto-api/reset`` (moto's own) resets everything, the extension included.
@@ -21,7 +25,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from . import faults, orgs
+from . import clock, credential_report, faults, orgs
 from .rootuser import root_user
 from .seed import seed
 from .state import STATE
@@ -80,6 +84,12 @@ def handle(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, st
             return _reply(200, root_user(query["account_id"][0]).describe())
         if route == "account":
             return _reply(200, account_state(query["account_id"][0]))
+        if route == "clock":
+            return _reply(200, clock.advance(float(_body(request)["advance_seconds"])) if method == "POST" else clock.describe())
+        if route == "credential-report":
+            if method == "POST":
+                return _reply(200, credential_report.configure(_body(request)["in_progress_polls"]))
+            return _reply(200, credential_report.describe(query.get("account_id", [None])[0]))
         if route == "organization":
             return _reply(200, organization_state(query.get("management_account_id", ["123456789012"])[0]))
     except (TypeError, ValueError, KeyError) as error:
@@ -96,7 +106,7 @@ def account_state(account_id: str) -> dict[str, Any]:
             "name": account.name, "email": account.email, "tags": dict(account.tags)}
 
 
-ROUTES = ("seed", "requests", "faults", "expire-sessions", "root-user", "account", "organization")
+ROUTES = ("seed", "requests", "faults", "expire-sessions", "root-user", "account", "organization", "clock", "credential-report")
 
 
 def install() -> None:

@@ -51,6 +51,8 @@ def _rows(module: str, use: str, by: str, entries: dict[str, str]) -> list[Inter
 IAM_ROOT_AWARE = ("get_user", "get_login_profile", "create_login_profile", "delete_login_profile", "list_access_keys",
                   "delete_access_key", "get_access_key_last_used", "list_signing_certificates", "delete_signing_certificate",
                   "list_mfa_devices", "deactivate_mfa_device", "delete_virtual_mfa_device", "get_account_summary")
+# The IAM handlers credential_report answers in place of moto's (credential_report.HANDLERS).
+IAM_CREDENTIAL_REPORT = ("generate_credential_report", "get_credential_report")
 ORGANIZATIONS_PAGINATED = {
     "list_accounts": "(self)",
     "list_accounts_for_parent": "(self, parent_id)",
@@ -78,6 +80,8 @@ INTERNALS: tuple[Internal, ...] = tuple([
         "ActionAuthenticatorMixin._authenticate_and_authorize_action": "(self, iam_request_cls, resource)",
     }),
     *_rows("moto.iam.responses", "wrapped", "iam_ext", {"IamResponse": "class", **{f"IamResponse.{name}": "(self)" for name in IAM_ROOT_AWARE}}),
+    *_rows("moto.iam.responses", "replaced", "credential_report", {f"IamResponse.{name}": "(self)" for name in IAM_CREDENTIAL_REPORT}),
+    *_rows("moto.iam.models", "called", "credential_report", {"User": "class", "User.to_csv": "(self)"}),
     *_rows("moto.iam.responses", "added", "iam_ext", {
         f"IamResponse.{name}": "absent" for name in (
             "list_organizations_features",
@@ -152,19 +156,19 @@ INTERNALS: tuple[Internal, ...] = tuple([
         "MotoRequestHandler.run_wsgi": "(self)",
     }),
     *_rows("moto.moto_server.werkzeug_app", "called", "server", {"create_backend_app": "(service)"}),
-    *_rows("moto.core.exceptions", "subclassed", "errors", {"HTTPException": "class", "ServiceException": "class"}),
+    *_rows("moto.core.exceptions", "subclassed", "errors (credential_report raises ServiceException)", {"HTTPException": "class", "ServiceException": "class"}),
     *_rows("moto.sts.models", "subclassed", "sts_ext", {
         "AssumedRole": "class",
         "AssumedRole.__init__": "(self, account_id, region_name, access_key, role_session_name, role_arn, policy, duration, external_id)",
     }),
     # Classes and values the emulator reads, raises or catches.
     *_rows("moto.core", "imported", "lookup", {"DEFAULT_ACCOUNT_ID": "str"}),
-    *_rows("moto.core.responses", "imported", "credentials, iam_ext, sts_ext", {"ActionResult": "class", "EmptyResult": "class"}),
+    *_rows("moto.core.responses", "imported", "credential_report, credentials, iam_ext, sts_ext", {"ActionResult": "class", "EmptyResult": "class"}),
     *_rows("moto.iam.aws_managed_policies", "imported", "policies", {"aws_managed_policies_data": "str"}),
     *_rows("moto.iam.exceptions", "imported", "iam_ext", {
         "DeleteConflictException": "class", "EntityAlreadyExists": "class", "InvalidInput": "class", "NoSuchEntity": "class",
     }),
-    *_rows("moto.iam.models", "imported", "credentials, rootuser, sts_ext", {
+    *_rows("moto.iam.models", "imported", "credential_report, credentials, rootuser, sts_ext", {
         "AccessKeyLastUsed": "class",
         "AccessKeyLastUsed.__init__": "(self, timestamp, service, region)",
         "iam_backends": "BackendDict",
