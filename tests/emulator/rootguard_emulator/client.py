@@ -51,6 +51,13 @@ class EmulatorClient:
     def organization(self, management_account_id: str = "123456789012") -> dict[str, Any]:
         return self._call("GET", f"/moto-api/rootguard/organization?management_account_id={management_account_id}")
 
+    def api_settings(self) -> dict[str, Any]:
+        return self._call("GET", "/moto-api/rootguard/api-settings")
+
+    def configure_api(self, **settings: Any) -> dict[str, Any]:
+        """Switch parts of the newer API, e.g. ``account_status=False`` (accounts without Status)."""
+        return self._call("POST", "/moto-api/rootguard/api-settings", settings)
+
     # account vending (accounts_ext) ---------------------------------------------
     def account_vending(self) -> dict[str, Any]:
         """Settings, failure rules, foreign emails and every CreateAccount request."""

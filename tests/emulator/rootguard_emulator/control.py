@@ -10,6 +10,8 @@
     GET    root-user       ?account_id=N -> the root user's credentials (no secrets)
     GET    account         ?account_id=N -> organization state of one account
     GET    organization    features, trusted access, delegated administrators
+    GET    api-settings    the switches of the newer API (newer_api.settings)
+    POST   api-settings    body: newer_api.configure() keyword arguments, e.g. {"account_status": false}
     ...    account-vending CreateAccount requests, settings and failures (accounts_ext.handle)
 
 ``POST /moto-api/reset`` (moto's own) resets everything, the extension included.
@@ -21,7 +23,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from . import faults, orgs
+from . import faults, newer_api, orgs
 from .rootuser import root_user
 from .seed import seed
 from .state import STATE
@@ -80,6 +82,8 @@ def handle(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, st
             return _reply(200, root_user(query["account_id"][0]).describe())
         if route == "account":
             return _reply(200, account_state(query["account_id"][0]))
+        if route == "api-settings":
+            return _reply(200, newer_api.configure(**_body(request)) if method == "POST" else newer_api.settings())
         if route == "organization":
             return _reply(200, organization_state(query.get("management_account_id", ["123456789012"])[0]))
     except (TypeError, ValueError, KeyError) as error:
@@ -96,7 +100,7 @@ def account_state(account_id: str) -> dict[str, Any]:
             "name": account.name, "email": account.email, "tags": dict(account.tags)}
 
 
-ROUTES = ("seed", "requests", "faults", "expire-sessions", "root-user", "account", "organization")
+ROUTES = ("seed", "requests", "faults", "expire-sessions", "root-user", "account", "organization", "api-settings")
 
 
 def install() -> None:
