@@ -173,10 +173,10 @@ def test_paths_match_the_model_pattern(aws):
 def test_status_can_be_retired(aws):
     truth = aws.seed(accounts=4, profile="none", trusted_access=True, delegated_administrator=True)
     org = aws.client("organizations")
-    assert configure(aws) == {"account_status": True}
+    assert configure(aws) == {"account_status": True, "account_paths": True}
     assert "Status" in org.list_accounts()["Accounts"][0]
 
-    assert configure(aws, account_status=False) == {"account_status": False}
+    assert configure(aws, account_status=False) == {"account_status": False, "account_paths": True}
     member = truth["accounts"][1]
     for account in org.list_accounts()["Accounts"]:
         assert "Status" not in account and account["State"] == "ACTIVE" and account["Paths"]
@@ -187,28 +187,38 @@ def test_status_can_be_retired(aws):
     (admin,) = org.list_delegated_administrators(ServicePrincipal="iam.amazonaws.com")["DelegatedAdministrators"]
     assert admin["Status"] == "ACTIVE" and admin["State"] == "ACTIVE" and "Paths" not in admin
 
-    assert configure(aws, account_status=True) == {"account_status": True}
+    assert configure(aws, account_status=True) == {"account_status": True, "account_paths": True}
     assert org.describe_account(AccountId=member["id"])["Account"]["Status"] == "ACTIVE"
+
+
+def test_paths_can_be_left_out(aws):
+    truth = aws.seed(accounts=2, profile="none")
+    org = aws.client("organizations")
+    assert configure(aws, account_paths=False) == {"account_status": True, "account_paths": False}
+    assert all("Paths" not in account and account["Status"] == "ACTIVE" for account in org.list_accounts()["Accounts"])
+    assert "Paths" not in org.describe_account(AccountId=truth["accounts"][0]["id"])["Account"]
+    configure(aws, account_paths=True)
+    assert org.describe_account(AccountId=truth["accounts"][0]["id"])["Account"]["Paths"]
 
 
 def test_the_status_switch_is_reset_with_the_emulator(aws):
     aws.seed(accounts=1, profile="none")
-    configure(aws, account_status=False)
+    configure(aws, account_status=False, account_paths=False)
     if aws.endpoint:
         aws.control.reset()
-        assert aws.control.api_settings() == {"account_status": True}
+        assert aws.control.api_settings() == {"account_status": True, "account_paths": True}
     else:
         from moto.core.base_backend import BackendDict
 
         BackendDict.reset()
-        assert newer_api.settings() == {"account_status": True}
+        assert newer_api.settings() == {"account_status": True, "account_paths": True}
 
 
 def test_the_status_switch_takes_only_booleans(http):
     with pytest.raises(Exception) as excinfo:
         http.control.configure_api(account_status="no")
     assert "400" in str(excinfo.value)
-    assert http.control.api_settings() == {"account_status": True}
+    assert http.control.api_settings() == {"account_status": True, "account_paths": True}
 
 
 # ---------------------------------------------------------------------------

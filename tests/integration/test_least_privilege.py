@@ -82,6 +82,9 @@ def run(emulator, tmp_path_factory):
     control.reset()
     try:
         truth = control.seed(accounts=10, profile="mixed")
+        # Without Account.Paths (AWS before 2026, or an older botocore) the lookup of accounts given by id climbs
+        # the OUs with ListParents: the policy grants that fallback, and the calls with Paths are a subset of it.
+        control.configure_api(account_paths=False)
         active = [account for account in truth["accounts"] if account["state"] == "ACTIVE"]
         bucket_account = next(account for account in active if any(bucket["locked"] for bucket in account["buckets"]))
         queue_account = next(account for account in active if account["queues"])

@@ -55,7 +55,8 @@ class EmulatorClient:
         return self._call("GET", "/moto-api/rootguard/api-settings")
 
     def configure_api(self, **settings: Any) -> dict[str, Any]:
-        """Switch parts of the newer API, e.g. ``account_status=False`` (accounts without Status)."""
+        """Switch parts of the newer API: ``account_status=False`` (accounts without Status),
+        ``account_paths=False`` (accounts without Paths)."""
         return self._call("POST", "/moto-api/rootguard/api-settings", settings)
 
     # account vending (accounts_ext) ---------------------------------------------

@@ -11,7 +11,7 @@
     GET    account         ?account_id=N -> organization state of one account
     GET    organization    features, trusted access, delegated administrators
     GET    api-settings    the switches of the newer API (newer_api.settings)
-    POST   api-settings    body: newer_api.configure() keyword arguments, e.g. {"account_status": false}
+    POST   api-settings    body: newer_api.configure() keyword arguments, e.g. {"account_status": false, "account_paths": false}
     ...    account-vending CreateAccount requests, settings and failures (accounts_ext.handle)
 
 ``POST /moto-api/reset`` (moto's own) resets everything, the extension included.

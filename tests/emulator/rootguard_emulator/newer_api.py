@@ -4,9 +4,9 @@ botocore does not know could not be served anyway):
 
 - IAM ``EnableOrganizationLevelResources`` / ``DisableOrganizationLevelResources``, which
   add and remove ``OrganizationIamResources`` in the set ``ListOrganizationsFeatures`` returns;
-- Organizations ``Account.Paths`` (``o-.../r-.../ou-.../<account id>/``) and, as a setting
-  (``configure(account_status=False)``, control route ``api-settings``), accounts without the
-  retired ``Status`` (``State`` stays);
+- Organizations ``Account.Paths`` (``o-.../r-.../ou-.../<account id>/``) and, as settings
+  (``configure()``, control route ``api-settings``), accounts without the retired ``Status``
+  (``State`` stays) or without ``Paths``;
 - STS ``AssumeRoot``'s ``MinimumSessionTokenSize`` and its ``SessionTokenSize`` /
   ``SessionTokenUtilization`` (the computation is sts_ext's, see token_size_fields)."""
 
@@ -62,15 +62,20 @@ def known_features() -> frozenset:
 # Settings tests switch (reset with the emulator)
 
 def settings() -> dict[str, Any]:
-    return {"account_status": STATE.account_status}
+    return {"account_status": STATE.account_status, "account_paths": STATE.account_paths}
 
 
-def configure(account_status: bool | None = None) -> dict[str, Any]:
-    """``account_status=False``: accounts come without ``Status``, as after its retirement."""
+def configure(account_status: bool | None = None, account_paths: bool | None = None) -> dict[str, Any]:
+    """``account_status=False``: accounts come without ``Status``, as after its retirement;
+    ``account_paths=False``: without ``Paths``, as from AWS before 2026 or to a client whose
+    botocore does not know the field (its parser drops it)."""
+    for name, value in (("account_status", account_status), ("account_paths", account_paths)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{name} must be true or false")
     if account_status is not None:
-        if not isinstance(account_status, bool):
-            raise TypeError("account_status must be true or false")
         STATE.account_status = account_status
+    if account_paths is not None:
+        STATE.account_paths = account_paths
     return settings()
 
 
@@ -94,7 +99,7 @@ def describe_account(self: FakeAccount) -> dict[str, Any]:
     described = _ORIGINALS["describe"](self)
     if not STATE.account_status:
         described.pop("Status", None)
-    if knows_member("organizations", "Account", "Paths"):
+    if STATE.account_paths and knows_member("organizations", "Account", "Paths"):
         backend = orgs.management_backend(self.master_account_id)
         if backend is not None and backend.org is not None:
             described["Paths"] = [account_path(backend, self)]
