@@ -213,6 +213,7 @@ def vending_run(emulator, tmp_path_factory):
     control.reset()
     try:
         truth = control.seed(accounts=3, profile="none", trusted_access=True, features=["RootCredentialsManagement", "RootSessions"])
+        control.configure_api(account_paths=False)  # the fallback without Account.Paths: ListParents (as in `run` above)
         control.set_account_creation_polls(1)
         ous = {ou["name"]: ou["id"] for ou in truth["organizational_units"]}
         existing = truth["accounts"][0]
