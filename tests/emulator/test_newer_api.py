@@ -5,9 +5,14 @@ size. Each rule in process and over HTTP; the AWS CLI's part is in test_aws_cli.
 
 from __future__ import annotations
 
+import json
+import re
+import urllib.error
+
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
+from moto.core.base_backend import BackendDict
 
 from rootguard_emulator import newer_api
 from rootguard_emulator.control import organization_state
@@ -162,8 +167,6 @@ def test_paths_follow_a_moved_account(aws):
 
 
 def test_paths_match_the_model_pattern(aws):
-    import re
-
     pattern = MODELS.get_service_model("organizations").shape_for("Account").members["Paths"].member.metadata["pattern"]
     aws.seed(accounts=8, profile="none")
     for account in aws.client("organizations").list_accounts()["Accounts"]:
@@ -208,16 +211,15 @@ def test_the_status_switch_is_reset_with_the_emulator(aws):
         aws.control.reset()
         assert aws.control.api_settings() == {"account_status": True, "account_paths": True}
     else:
-        from moto.core.base_backend import BackendDict
-
         BackendDict.reset()
         assert newer_api.settings() == {"account_status": True, "account_paths": True}
 
 
 def test_the_status_switch_takes_only_booleans(http):
-    with pytest.raises(Exception) as excinfo:
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
         http.control.configure_api(account_status="no")
-    assert "400" in str(excinfo.value)
+    assert excinfo.value.code == 400
+    assert json.loads(excinfo.value.read())["error"] == "TypeError: account_status must be true or false"
     assert http.control.api_settings() == {"account_status": True, "account_paths": True}
 
 
