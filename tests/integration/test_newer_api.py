@@ -96,7 +96,7 @@ def test_account_listings_and_the_inventory_need_no_status(control, run_playbook
     retire_status(control)
     active = {account["id"] for account in active_members(truth)}
     states = {account["id"]: account["state"] for account in truth["accounts"]}
-    nested = next(account for account in active_members(truth) if account["ou_path"].count("/") >= 4)
+    nested = next(account for account in active_members(truth) if account["ou_path"].count("/") >= 3)
     suspended = next(account for account in truth["accounts"] if account["state"] == "SUSPENDED")
 
     run = run_playbook("organizations_modules.yml", {"account_info_calls": [
