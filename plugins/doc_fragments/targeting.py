@@ -14,9 +14,11 @@ options:
       - The member accounts to work on, by 12-digit account id.
       - Quote account ids in YAML so that leading zeros are kept.
       - An id that is not in the organization is reported as skipped with reason V(not_in_organization).
-      - Up to 20 account ids are looked up one by one (C(DescribeAccount), and C(ListParents) and
-        C(DescribeOrganizationalUnit) for the OU path), so one account costs the same few calls in an organization of
-        any size, which is what per-host runs over the inventory need; more ids are found by listing the organization.
+      - Up to 20 account ids are looked up one by one (C(DescribeAccount), and C(DescribeOrganizationalUnit) for the
+        OU path, once per OU), so one account costs the same few calls in an organization of any size, which is what
+        per-host runs over the inventory need; more ids are found by listing the organization. The ids of the OUs
+        above an account come from the account's C(Paths) when AWS returns them, otherwise from C(ListParents) calls
+        up to the root.
       - Exactly one of O(account_ids), O(organizational_unit_ids) and O(all_accounts) is required.
     type: list
     elements: str

@@ -220,18 +220,43 @@ def load_tree(orgs, caller: Caller, targets: Targets) -> OrganizationTree:
 
 def look_up_accounts(orgs, caller: Caller, account_ids) -> OrganizationTree:
     """The accounts ``account_ids`` and the OUs above them, at a cost that does not grow with
-    the organization: DescribeAccount and ListParents per account, then ListParents and
-    DescribeOrganizationalUnit once per OU on the way to the root.  An account the
-    organization does not hold is left out (targeting.select() reports it)."""
+    the organization: DescribeAccount per account and DescribeOrganizationalUnit once per OU on
+    the way to the root.  The ids on the way come from the account's ``Paths`` when AWS sends
+    them (and the installed botocore knows the field); otherwise from ListParents, per account
+    and per OU.  An account the organization does not hold is left out (targeting.select()
+    reports it)."""
     tree = OrganizationTree(caller.organization_id, caller.management_account_id, root_id="")
     for account_id in sorted(set(account_ids)):
         try:
             account = call(orgs, "describe_account", AccountId=account_id)["Account"]
-            parent_id = _place_parent_of(orgs, tree, account_id)
+            chain = parent_ids_from_paths(account, caller.organization_id)
+            parent_id = _place_chain(orgs, tree, chain) if chain else _place_parent_of(orgs, tree, account_id)
         except NotFound:
             continue
         tree.accounts[account_id] = dict(account_fields(account), parent_id=parent_id)
     return tree
+
+
+def parent_ids_from_paths(account: dict, organization_id: str):
+    """The ids from the root down to the account's parent (``[root id, OU id, ...]``), read from
+    the account's ``Paths`` (``o-.../r-.../ou-.../<account id>/``), or None when AWS sent no path
+    of this account in this organization in that form."""
+    for path in account.get("Paths") or ():
+        parts = str(path).strip("/").split("/")
+        if (len(parts) >= 3 and parts[0] == organization_id and parts[-1] == account["Id"] and parts[1].startswith("r-")
+                and all(part.startswith("ou-") for part in parts[2:-1])):
+            return parts[1:-1]
+    return None
+
+
+def _place_chain(orgs, tree: OrganizationTree, chain: list) -> str:
+    """Put the OUs of ``chain`` (``[root id, OU id, ...]``) in ``tree.ous``; the last id is the parent."""
+    tree.root_id = chain[0]
+    for parent_id, ou_id in zip(chain, chain[1:]):
+        if ou_id not in tree.ous:
+            name = call(orgs, "describe_organizational_unit", OrganizationalUnitId=ou_id)["OrganizationalUnit"]["Name"]
+            tree.ous[ou_id] = {"name": name, "parent_id": parent_id}
+    return chain[-1]
 
 
 def _place_parent_of(orgs, tree: OrganizationTree, child_id: str) -> str:

@@ -17,7 +17,7 @@ import time
 from . import validation
 from .errors import AccountCreationFailed, Conflict, NotFound, RootGuardError, WaitTimeout, is_code
 from .clients import call, paginate
-from .organizations import account_fields, account_tags, identify_caller, read_as, require_management
+from .organizations import account_fields, account_tags, identify_caller, parent_ids_from_paths, read_as, require_management
 
 DEFAULT_WAIT_TIMEOUT = 600
 # Polls of DescribeCreateAccountStatus: the first after 1 s, then twice as long each time, at most 10 s apart.
@@ -261,7 +261,8 @@ class _Vending:
         if account["state"] not in USABLE_STATES:
             raise Conflict(f"email: {self.desired.email} is the address of account {account['id']}, which is {account['state']}; "
                            "a closed or suspended account cannot be vended again. Use another address.")
-        account["parent_id"] = self.read(parent_of, account["id"])
+        path = parent_ids_from_paths(listed, self.caller.organization_id)
+        account["parent_id"] = path[-1] if path else self.read(parent_of, account["id"])
         account["tags"] = dict(sorted(self.read(account_tags, account["id"]).items()))
         if account["name"] != self.desired.name:
             self.warnings.append(

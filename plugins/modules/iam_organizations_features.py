@@ -15,6 +15,9 @@ description:
     unlock S3 bucket and SQS queue policies).
   - Reads the enabled features once (C(ListOrganizationsFeatures)) and enables or disables only the ones that differ;
     an option that is not given leaves its feature as it is.
+  - IAM organization features this module does not manage, such as V(OrganizationIamResources) (organization-level
+    IAM resources, set with C(EnableOrganizationLevelResources)) or one AWS adds later, are left as they are - never
+    disabled, never counted as a change - and are listed in RV(enabled_features) as AWS returns them.
   - Like the IAM console, turns on trusted access for IAM (V(iam.amazonaws.com)) first when it is missing and a
     feature is to be enabled, unless O(enable_trusted_access=false).
   - Enabling needs the management account; the IAM delegated administrator can disable features and confirm that
@@ -72,11 +75,13 @@ organization_id:
   type: str
   sample: o-a1b2c3d4e5
 enabled_features:
-  description: The features enabled after the task (or as they would be, in check mode).
+  description:
+    - The features enabled after the task (or as they would be, in check mode), sorted.
+    - Every feature AWS returns, those this module does not manage included.
   returned: success
   type: list
   elements: str
-  sample: [RootCredentialsManagement, RootSessions]
+  sample: [OrganizationIamResources, RootCredentialsManagement, RootSessions]
 iam_trusted_access:
   description: Whether trusted access for IAM is enabled after the task (or would be, in check mode).
   returned: success

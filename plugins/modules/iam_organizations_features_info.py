@@ -92,11 +92,15 @@ delegated_administrators:
   type: list
   elements: dict
 enabled_features:
-  description: The enabled IAM organization features.
+  description:
+    - The enabled IAM organization features, sorted, every one as AWS returns it - also those that are not about root
+      access, such as V(OrganizationIamResources) (organization-level IAM resources), and values this collection does
+      not know yet.
+    - Empty when trusted access for IAM is off (the features cannot be read then; RV(problems) says so).
   returned: success
   type: list
   elements: str
-  sample: [RootCredentialsManagement, RootSessions]
+  sample: [OrganizationIamResources, RootCredentialsManagement, RootSessions]
 root_credentials_management:
   description: Whether V(RootCredentialsManagement) is enabled.
   returned: success

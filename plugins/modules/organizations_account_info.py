@@ -88,7 +88,10 @@ accounts:
       description: The root user's email address.
       type: str
     state:
-      description: V(ACTIVE), V(SUSPENDED), V(PENDING_ACTIVATION), V(PENDING_CLOSURE) or V(CLOSED).
+      description:
+        - The account's C(State) as AWS returns it - V(ACTIVE), V(SUSPENDED), V(PENDING_ACTIVATION), V(PENDING_CLOSURE)
+          or V(CLOSED), or a value AWS adds later, passed through as it is (any value but V(ACTIVE) counts as not active).
+        - The retired C(Status) is read only when AWS sends no C(State); nothing depends on it.
       type: str
       sample: ACTIVE
     joined_method:

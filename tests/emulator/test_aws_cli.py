@@ -168,6 +168,29 @@ def test_enable_root_access_like_the_launch_post(control, cli):
     assert all(entry["caller_account"] == MANAGEMENT_ACCOUNT and entry["rejected"] is None for entry in log["entries"])
 
 
+def test_accounts_with_paths_and_without_status(control, cli):
+    """The CLI's bundled botocore knows Account.Paths (not IAM's organization-level resources
+    nor AssumeRoot's token sizes, which tests/emulator/test_newer_api.py covers through boto3)."""
+    truth = seed(control, enabled=False)
+    member = truth["accounts"][1]
+    listed = {account["Id"]: account for account in cli.json("organizations", "list-accounts")["Accounts"]}
+    assert all(account["Status"] == account["State"] for account in listed.values())
+    path = listed[member["id"]]["Paths"][0]
+    assert path.startswith(f"{truth['organization_id']}/{truth['root_id']}/") and path.endswith(f"/{member['id']}/")
+    assert path.count("/ou-") == member["ou_path"].count("/") - 1
+
+    control.configure_api(account_status=False)
+    listed = cli.json("organizations", "list-accounts")["Accounts"]
+    assert len(listed) == ACCOUNTS + 1
+    assert all("Status" not in account and account["State"] and account["Paths"] for account in listed)
+    active = cli.json("organizations", "list-accounts", "--query", "Accounts[?State=='ACTIVE'].Id")
+    assert sorted(active) == sorted([MANAGEMENT_ACCOUNT] + [a["id"] for a in truth["accounts"] if a["state"] == "ACTIVE"])
+    # a filter on the retired field selects nothing, as it would in AWS
+    assert cli.json("organizations", "list-accounts", "--query", "Accounts[?Status=='ACTIVE'].Id") == []
+    described = cli.json("organizations", "describe-account", "--account-id", member["id"])["Account"]
+    assert "Status" not in described and described["Paths"] == [path]
+
+
 def test_audit_session_reads_the_root_user(control, cli):
     truth = seed(control)
     member = first(truth, lambda account: account["credentials"] == "full")["id"]

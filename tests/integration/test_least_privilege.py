@@ -82,6 +82,9 @@ def run(emulator, tmp_path_factory):
     control.reset()
     try:
         truth = control.seed(accounts=10, profile="mixed")
+        # Without Account.Paths (AWS before 2026, or an older botocore) the lookup of accounts given by id climbs
+        # the OUs with ListParents: the policy grants that fallback, and the calls with Paths are a subset of it.
+        control.configure_api(account_paths=False)
         active = [account for account in truth["accounts"] if account["state"] == "ACTIVE"]
         bucket_account = next(account for account in active if any(bucket["locked"] for bucket in account["buckets"]))
         queue_account = next(account for account in active if account["queues"])
@@ -210,6 +213,7 @@ def vending_run(emulator, tmp_path_factory):
     control.reset()
     try:
         truth = control.seed(accounts=3, profile="none", trusted_access=True, features=["RootCredentialsManagement", "RootSessions"])
+        control.configure_api(account_paths=False)  # the fallback without Account.Paths: ListParents (as in `run` above)
         control.set_account_creation_polls(1)
         ous = {ou["name"]: ou["id"] for ou in truth["organizational_units"]}
         existing = truth["accounts"][0]

@@ -212,14 +212,17 @@ def test_audit_of_60_accounts_matches_the_seeded_truth(control, run_playbook):
     assert_outside_calls_are_organization_reads(entries, {account["id"] for account in active})
 
 
+@pytest.mark.parametrize("paths", [True, False], ids=["with-paths", "without-paths"])
 @pytest.mark.parametrize("ou_path", ["/", "/Workloads/Production/Payments/"])
-def test_an_account_given_by_id_costs_the_same_calls_in_an_organization_of_any_size(ou_path, control, run_playbook):
+def test_an_account_given_by_id_costs_the_same_calls_in_an_organization_of_any_size(ou_path, paths, control, run_playbook):
     """What a per-host run does for its one account: the calls in the management account
-    do not grow with the organization (its account is looked up, not found by a listing)."""
+    do not grow with the organization (its account is looked up, not found by a listing).
+    The account's Paths name the OUs above it; without Paths, ListParents climbs to the root."""
     management_calls = []
     for size in (12, 240):
         control.reset()
         truth = control.seed(accounts=size, profile="full", features=[RCM])
+        control.configure_api(account_paths=paths)
         account = next(account for account in active_members(truth) if account["ou_path"] == ou_path)
         control.clear_requests()
         run = run_playbook(AUDIT, {"account_ids": [account["id"]]})
@@ -233,7 +236,7 @@ def test_an_account_given_by_id_costs_the_same_calls_in_an_organization_of_any_s
     assert not {"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"} & set(small), small
     depth = ou_path.count("/") - 1
     assert (small["organizations:DescribeAccount"], small["organizations:ListParents"], small["organizations:DescribeOrganizationalUnit"]) == (
-        1, depth + 1, depth)
+        1, 0 if paths else depth + 1, depth)
 
 
 def test_audit_rides_out_throttling_of_assume_root_and_iam(control, run_playbook):

@@ -11,7 +11,7 @@ from moto.core.base_backend import BackendDict
 from moto.organizations.models import organizations_backends
 from moto.sqs.models import Queue
 
-from . import accounts_ext, auth, clock, control, credential_report, credentials, iam_ext, lookup, organizations_ext, secrecy, speed, sts_ext
+from . import accounts_ext, auth, clock, control, credential_report, credentials, iam_ext, lookup, newer_api, organizations_ext, secrecy, speed, sts_ext
 from .state import STATE
 
 __all__ = ["install", "STATE"]
@@ -57,6 +57,7 @@ def install() -> None:
         credentials.install()
         organizations_ext.install()
         accounts_ext.install()
+        newer_api.install()
         control.install()
         secrecy.install()
         _installed = True

@@ -65,6 +65,14 @@ class EmulatorClient:
     def set_credential_report_polls(self, in_progress_polls: int) -> dict[str, Any]:
         return self._call("POST", "/moto-api/rootguard/credential-report", {"in_progress_polls": in_progress_polls})
 
+    def api_settings(self) -> dict[str, Any]:
+        return self._call("GET", "/moto-api/rootguard/api-settings")
+
+    def configure_api(self, **settings: Any) -> dict[str, Any]:
+        """Switch parts of the newer API: ``account_status=False`` (accounts without Status),
+        ``account_paths=False`` (accounts without Paths)."""
+        return self._call("POST", "/moto-api/rootguard/api-settings", settings)
+
     # account vending (accounts_ext) ---------------------------------------------
     def account_vending(self) -> dict[str, Any]:
         """Settings, failure rules, foreign emails and every CreateAccount request."""

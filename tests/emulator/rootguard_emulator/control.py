@@ -14,6 +14,8 @@
     POST   clock           body: {"advance_seconds": N} -> move it forward
     GET    credential-report  ?account_id=N -> the report settings and that account's stored report
     POST   credential-report  body: {"in_progress_polls": N} -> calls a generation answers in progress
+    GET    api-settings    the switches of the newer API (newer_api.settings)
+    POST   api-settings    body: newer_api.configure() keyword arguments, e.g. {"account_status": false, "account_paths": false}
     ...    account-vending CreateAccount requests, settings and failures (accounts_ext.handle)
 
 ``POST /moto-api/reset`` (moto's own) resets everything, the extension included.
@@ -25,7 +27,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from . import clock, credential_report, faults, orgs
+from . import clock, credential_report, faults, newer_api, orgs
 from .rootuser import root_user
 from .seed import seed
 from .state import STATE
@@ -90,6 +92,8 @@ def handle(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, st
             if method == "POST":
                 return _reply(200, credential_report.configure(_body(request)["in_progress_polls"]))
             return _reply(200, credential_report.describe(query.get("account_id", [None])[0]))
+        if route == "api-settings":
+            return _reply(200, newer_api.configure(**_body(request)) if method == "POST" else newer_api.settings())
         if route == "organization":
             return _reply(200, organization_state(query.get("management_account_id", ["123456789012"])[0]))
     except (TypeError, ValueError, KeyError) as error:
@@ -106,7 +110,8 @@ def account_state(account_id: str) -> dict[str, Any]:
             "name": account.name, "email": account.email, "tags": dict(account.tags)}
 
 
-ROUTES = ("seed", "requests", "faults", "expire-sessions", "root-user", "account", "organization", "clock", "credential-report")
+ROUTES = ("seed", "requests", "faults", "expire-sessions", "root-user", "account", "organization", "clock",
+          "credential-report", "api-settings")
 
 
 def install() -> None:

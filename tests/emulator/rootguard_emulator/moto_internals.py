@@ -88,6 +88,13 @@ INTERNALS: tuple[Internal, ...] = tuple([
             "enable_organizations_root_credentials_management", "disable_organizations_root_credentials_management",
             "enable_organizations_root_sessions", "disable_organizations_root_sessions")
     }),
+    *_rows("moto.iam.responses", "added", "newer_api", {
+        f"IamResponse.{name}": "absent" for name in ("enable_organization_level_resources", "disable_organization_level_resources")
+    }),
+    *_rows("moto.organizations.models", "wrapped", "newer_api", {
+        "FakeAccount.describe": "(self)",
+        "FakeDelegatedAdministrator.describe": "(self)",
+    }),
     *_rows("moto.iam.models", "replaced", "lookup, credentials", {
         "get_account_id_from": "(access_key)",
         "generate_access_key_id_from_account_id": "(account_id, prefix, total_length)",

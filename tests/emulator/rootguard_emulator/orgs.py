@@ -57,9 +57,12 @@ def find_account(backend: OrganizationsBackend, account_id: str) -> FakeAccount 
     return account
 
 
-def iam_feature_context(account_id: str, enabling: bool = False) -> OrganizationsBackend:
+def iam_feature_context(account_id: str, enabling: bool = False, management_only: bool = False) -> OrganizationsBackend:
     """Check the preconditions of the IAM organization-feature calls, in the
-    order aws-api.md section 10 suggests, and return the management backend."""
+    order aws-api.md section 10 suggests, and return the management backend.
+    ``management_only``: a call that only the management account may make, whose errors
+    do not include AccountNotManagementOrDelegatedAdministratorException
+    (Enable/DisableOrganizationLevelResources)."""
     backend = management_backend(account_id)
     if backend is None:
         raise errors.organization_not_found()
@@ -69,6 +72,8 @@ def iam_feature_context(account_id: str, enabling: bool = False) -> Organization
     if not trusted_access_enabled(backend):
         raise errors.service_access_not_enabled()
     is_management = backend.org.master_account_id == account_id
+    if management_only and not is_management:
+        raise errors.caller_is_not_management_account()
     if not is_management and not is_delegated_administrator(backend, account_id):
         raise errors.not_management_or_delegated_administrator()
     if enabling and not is_management:

@@ -17,7 +17,7 @@ from moto.organizations.models import organizations_backends
 from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
 
-from . import orgs
+from . import newer_api, orgs
 from .rootuser import root_user
 
 PROFILES = ("none", "password", "full", "mixed")
@@ -135,7 +135,7 @@ def seed(accounts: int = 10, profile: str = "mixed", management_account_id: str 
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
     if not 0 <= accounts <= 10000:
         raise ValueError("accounts must be between 0 and 10000")
-    unknown = set(features) - {"RootCredentialsManagement", "RootSessions"}
+    unknown = set(features) - newer_api.known_features()
     if unknown:
         raise ValueError(f"unknown features: {sorted(unknown)}")
     backend = organizations_backends[management_account_id]["aws"]

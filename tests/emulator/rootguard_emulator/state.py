@@ -105,6 +105,9 @@ class ExtensionState:
         self.fault_rules: list[FaultRule] = []
         self.requests: list[dict[str, Any]] = []
         self._next_rule_id = 1
+        # False: Organizations accounts come without the retired Status / without Paths (newer_api.configure)
+        self.account_status = True
+        self.account_paths = True
 
     # request log -------------------------------------------------------
     def log_request(self, **entry: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from moto.sts.exceptions import STSValidationError
 from moto.sts.models import AssumedRole, sts_backends
 from moto.sts.responses import TokenResponse
 
-from . import orgs
+from . import newer_api, orgs
 from .errors import ProtocolError
 from .policies import TASK_POLICY_FEATURE, task_policy_name
 from .state import STATE, RootPrincipal
@@ -80,6 +80,15 @@ def assume_root(self: TokenResponse) -> ActionResult:
             f"Member must have value less than or equal to {MAX_DURATION}"
         )
 
+    minimum_token_size = 0
+    if newer_api.knows_member("sts", "AssumeRootRequest", "MinimumSessionTokenSize"):
+        minimum_token_size = self._get_int_param("MinimumSessionTokenSize", 0)
+        if not 0 <= minimum_token_size <= newer_api.MAX_SESSION_TOKEN_SIZE:
+            raise _validation(
+                f"1 validation error detected: Value '{minimum_token_size}' at 'minimumSessionTokenSize' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {newer_api.MAX_SESSION_TOKEN_SIZE}"
+            )
+
     caller = self.current_account
     caller_arn = f"arn:aws:sts::{caller}:assumed-role/caller"
     if STATE.root_principals.get(self.get_access_key()) is not None:
@@ -108,6 +117,7 @@ def assume_root(self: TokenResponse) -> ActionResult:
 
     access_key = iam_backends[target][self.partition].create_temp_access_key()
     session = RootSession(target, self.region, access_key, task_policy_arn, duration)
+    session.session_token = newer_api.pad_session_token(session.session_token, minimum_token_size)
     sts_backends[target][self.partition].assumed_roles.append(session)
     expiration = session.expiration
     if expiration.tzinfo is None:
@@ -115,7 +125,10 @@ def assume_root(self: TokenResponse) -> ActionResult:
     STATE.root_principals[access_key.access_key_id] = RootPrincipal(
         account_id=target, task_policy=task_policy, expiration=expiration, caller_account=caller
     )
-    return ActionResult({"Credentials": session})
+    result: dict[str, Any] = {"Credentials": session}
+    if newer_api.knows_member("sts", "AssumeRootResponse", "SessionTokenSize"):
+        result.update(newer_api.session_token_size_fields(session.session_token))
+    return ActionResult(result)
 
 
 def get_caller_identity(self: TokenResponse) -> ActionResult:

@@ -15,6 +15,8 @@ from rootguard_emulator.seed import seed
 
 RCM = "RootCredentialsManagement"
 RS = "RootSessions"
+OIR = "OrganizationIamResources"
+FUTURE = "SomeFutureFeature"  # a FeatureType value this collection does not know (the Stubber accepts any string)
 IAM = "iam.amazonaws.com"
 ORG = "o-a1b2c3d4e5"
 HINT = ("Enable it with rootguard.aws.organizations_service_access, or let rootguard.aws.iam_organizations_features "
@@ -129,6 +131,44 @@ def test_nothing_to_do_writes_nothing(aws, desired):
     result = features.ensure_features(aws.factory, desired, enable_trusted_access=True, check_mode=False)
     assert aws.calls == READS_WITH_FEATURES
     assert (result["changed"], result["actions"], result["enabled_features"]) == (False, [], [RCM, RS])
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_features_it_does_not_manage_are_left_alone_and_never_a_change(aws, value):
+    """OrganizationIamResources (EnableOrganizationLevelResources) and a feature AWS adds later are neither
+    disabled nor counted: only the two root access features are written, and a re-run changes nothing."""
+    managed_before, managed_after = ([], [RCM, RS]) if value else ([RCM, RS], [])
+    aws.caller()
+    aws.trusted(IAM)
+    aws.features("list_organizations_features", FUTURE, *managed_before, OIR)
+    verb = "enable" if value else "disable"
+    aws.features(f"{verb}_organizations_root_credentials_management", OIR, FUTURE, *([RCM] if value else [RS]))
+    aws.features(f"{verb}_organizations_root_sessions", OIR, FUTURE, *managed_after)
+    result = features.ensure_features(aws.factory, both(value), enable_trusted_access=False, check_mode=False)
+    api = "Enable" if value else "Disable"
+    assert aws.writes() == [f"iam:{api}OrganizationsRootCredentialsManagement", f"iam:{api}OrganizationsRootSessions"]
+    assert result["actions"] == aws.writes()
+    assert result["enabled_features"] == sorted([OIR, FUTURE, *managed_after])
+    assert result["diff"] == {
+        "before": {"enabled_features": sorted([OIR, FUTURE, *managed_before]), "iam_trusted_access": True},
+        "after": {"enabled_features": sorted([OIR, FUTURE, *managed_after]), "iam_trusted_access": True},
+    }
+
+    aws.caller()
+    aws.trusted(IAM)
+    aws.features("list_organizations_features", *managed_after, FUTURE, OIR)
+    again = features.ensure_features(aws.factory, both(value), enable_trusted_access=False, check_mode=False)
+    assert (again["changed"], again["actions"], again["enabled_features"]) == (False, [], sorted([OIR, FUTURE, *managed_after]))
+    assert again["diff"]["before"] == again["diff"]["after"]
+
+
+def test_only_features_it_does_not_manage_enabled_is_no_change_when_both_are_off(aws):
+    aws.caller()
+    aws.trusted(IAM)
+    aws.features("list_organizations_features", OIR)
+    result = features.ensure_features(aws.factory, both(False), enable_trusted_access=False, check_mode=False)
+    assert (result["changed"], result["actions"], result["enabled_features"]) == (False, [], [OIR])
+    assert aws.writes() == []
 
 
 def test_trusted_access_missing_is_enabled_first(aws):
@@ -296,6 +336,16 @@ def test_describe_root_access_complete_picture(aws):
     }
 
 
+def test_describe_root_access_reports_every_enabled_feature_as_aws_returns_it(aws):
+    aws.caller()
+    aws.trusted(IAM)
+    aws.admins()
+    aws.features("list_organizations_features", RS, FUTURE, OIR)
+    result = features.describe_root_access(aws.factory)
+    assert result["enabled_features"] == sorted([RS, FUTURE, OIR])
+    assert (result["root_credentials_management"], result["root_sessions"], result["problems"]) == (False, True, [])
+
+
 def test_describe_root_access_consolidated_billing_is_a_problem_not_an_error(aws):
     aws.caller(feature_set="CONSOLIDATED_BILLING")
     result = features.describe_root_access(aws.factory)
@@ -365,3 +415,20 @@ def test_ensure_features_against_the_emulator(emulator):  # pylint: disable=unus
     after = features.describe_root_access(factory)
     assert (after["iam_trusted_access"], after["enabled_features"], after["problems"]) == (True, [RCM, RS], [])
     assert features.ensure_features(factory, both(True), enable_trusted_access=True, check_mode=False)["changed"] is False
+
+
+def test_organization_level_resources_survive_the_module_against_the_emulator(emulator):  # pylint: disable=unused-argument
+    """With OrganizationIamResources enabled in the emulator (EnableOrganizationLevelResources), turning the root access
+    features on and off leaves it enabled, and only the module's own features are reported as changes."""
+    seed(accounts=2, profile="none", trusted_access=True)
+    factory = clients.ClientFactory(region="us-east-1", endpoint_url=None, connection={"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "x"})
+    assert factory.client("iam").enable_organization_level_resources()["EnabledFeatures"] == [OIR]
+    on = features.ensure_features(factory, both(True), enable_trusted_access=False, check_mode=False)
+    assert (on["changed"], on["enabled_features"]) == (True, [OIR, RCM, RS])
+    assert on["actions"] == ["iam:EnableOrganizationsRootCredentialsManagement", "iam:EnableOrganizationsRootSessions"]
+    assert features.ensure_features(factory, both(True), enable_trusted_access=False, check_mode=False)["changed"] is False
+    off = features.ensure_features(factory, both(False), enable_trusted_access=False, check_mode=False)
+    assert (off["changed"], off["enabled_features"]) == (True, [OIR])
+    assert features.ensure_features(factory, both(False), enable_trusted_access=False, check_mode=False)["changed"] is False
+    assert sorted(factory.client("iam").list_organizations_features()["EnabledFeatures"]) == [OIR]
+    assert features.describe_root_access(factory)["enabled_features"] == [OIR]

@@ -519,6 +519,85 @@ def test_a_few_explicit_ids_are_looked_up_without_listing_the_organization(aws):
     assert not {"organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent"} & set(aws.calls)
 
 
+def with_paths(account: dict, *paths: str) -> dict:
+    return dict(account, Paths=list(paths))
+
+
+def test_paths_save_the_list_parents_calls(aws):
+    """Account.Paths (o-.../r-.../ou-.../<account>/) gives the ids up to the root: DescribeAccount, then
+    DescribeOrganizationalUnit once per OU not met before, and no ListParents; the result is the walk's."""
+    aws.caller()
+    aws.respond("organizations", "describe_account", {"Account": with_paths(account_response(MANAGEMENT), f"{ORG}/{ROOT}/{MANAGEMENT}/")},
+                AccountId=MANAGEMENT)
+    aws.respond("organizations", "describe_account", {"Account": with_paths(
+        account_response("210000000002"), f"{ORG}/{ROOT}/{WORKLOADS}/{PRODUCTION}/210000000002/")}, AccountId="210000000002")
+    describe_ou(aws, WORKLOADS, "Workloads")
+    describe_ou(aws, PRODUCTION, "Production")
+    aws.respond("organizations", "describe_account", {"Account": with_paths(
+        account_response("210000000005"), f"{ORG}/{ROOT}/{WORKLOADS}/210000000005/")}, AccountId="210000000005")
+    result = organizations.list_accounts(aws.factory, Targets(account_ids=("210000000005", MANAGEMENT, "210000000002")), include_tags=False)
+    assert result["accounts"] == [
+        account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", ou_ids=[ROOT], management_account=True, tags={}),
+        account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", ou_ids=[ROOT, WORKLOADS, PRODUCTION],
+                       management_account=False, tags={}),
+        account_result("210000000005", parent_id=WORKLOADS, ou_path="/Workloads/", ou_ids=[ROOT, WORKLOADS], management_account=False, tags={}),
+    ]
+    assert result["organizational_units"] == [
+        {"id": WORKLOADS, "name": "Workloads", "parent_id": ROOT, "ou_path": "/Workloads/"},
+        {"id": PRODUCTION, "name": "Production", "parent_id": WORKLOADS, "ou_path": "/Workloads/Production/"},
+    ]
+    assert aws.calls == CALLER + ["organizations:DescribeAccount"] * 2 + ["organizations:DescribeOrganizationalUnit"] * 2 + [
+        "organizations:DescribeAccount"]
+
+
+@pytest.mark.parametrize("paths", [
+    [],
+    ["o-zzzzzzzzzz/r-a1b2/210000000002/"],  # another organization's
+    [f"{ORG}/{ROOT}/{WORKLOADS}/210000000009/"],  # another account's
+    [f"{ORG}/{WORKLOADS}/210000000002/"],  # no root
+    [f"{ORG}/{ROOT}/Workloads/210000000002/"],  # not an OU id
+], ids=["empty", "other-organization", "other-account", "no-root", "not-an-id"])
+def test_paths_that_cannot_be_read_fall_back_to_list_parents(aws, paths):
+    aws.caller()
+    aws.respond("organizations", "describe_account", {"Account": with_paths(account_response("210000000002"), *paths)},
+                AccountId="210000000002")
+    parents_of(aws, "210000000002", WORKLOADS)
+    describe_ou(aws, WORKLOADS, "Workloads")
+    parents_of(aws, WORKLOADS, ROOT)
+    result = organizations.list_accounts(aws.factory, Targets(account_ids=("210000000002",)), include_tags=False)
+    assert [(a["id"], a["parent_id"], a["ou_path"], a["ou_ids"]) for a in result["accounts"]] == [
+        ("210000000002", WORKLOADS, "/Workloads/", [ROOT, WORKLOADS])]
+
+
+def test_an_account_without_status_and_with_a_state_this_collection_does_not_know(aws):
+    """Status is retired (State only), and an unknown State is passed through: the account is not ACTIVE, so it
+    is listed as skipped with AWS's word for its state, and included on request."""
+    for include_inactive in (False, True):
+        aws.caller()
+        future = dict(account_response("210000000002"), State="PENDING_SOMETHING_NEW")
+        plain = account_response("210000000003")
+        assert "Status" not in future and "Status" not in plain
+        aws.respond("organizations", "describe_account", {"Account": with_paths(future, f"{ORG}/{ROOT}/210000000002/")},
+                    AccountId="210000000002")
+        aws.respond("organizations", "describe_account", {"Account": with_paths(plain, f"{ORG}/{ROOT}/210000000003/")},
+                    AccountId="210000000003")
+        targets = Targets(account_ids=("210000000002", "210000000003"), include_inactive=include_inactive)
+        result = organizations.list_accounts(aws.factory, targets, include_tags=False)
+        states = {account["id"]: account["state"] for account in result["accounts"]}
+        if include_inactive:
+            assert states == {"210000000002": "PENDING_SOMETHING_NEW", "210000000003": "ACTIVE"}
+        else:
+            assert states == {"210000000003": "ACTIVE"}
+            assert [(e["id"], e["state"], e["reason"], e["message"]) for e in result["skipped_accounts"]] == [
+                ("210000000002", "PENDING_SOMETHING_NEW", "not_active", "the account is PENDING_SOMETHING_NEW.")]
+
+
+def test_account_fields_prefer_state_and_need_no_status():
+    assert organizations.account_fields(account_response(MEMBER, "CLOSED"))["state"] == "CLOSED"
+    assert organizations.account_fields(dict(account_response(MEMBER, "PENDING_CLOSURE"), Status="ACTIVE"))["state"] == "PENDING_CLOSURE"
+    assert organizations.account_fields(account_response(MEMBER, "SUSPENDED", legacy_status_only=True))["state"] == "SUSPENDED"
+
+
 def test_an_error_looking_up_an_account_is_not_taken_for_absence(aws):
     aws.caller()
     aws.fail("organizations", "describe_account", "TooManyRequestsException", "Rate exceeded", AccountId="210000000002")

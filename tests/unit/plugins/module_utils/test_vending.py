@@ -186,6 +186,18 @@ def test_existing_account_in_place_with_its_tags_changes_nothing(aws):
     assert aws.calls == READS + ["organizations:ListParents", "organizations:ListTagsForResource"]
 
 
+def test_existing_account_is_placed_by_its_paths_without_list_parents(aws):
+    listed = dict(account_response(), Paths=[f"{ORG}/{ROOT}/ou-a1b2-workload/{PAYMENTS}/{EXISTING}/"])
+    listed.pop("Status", None)
+    start(aws, listed=[listed])
+    aws.respond("organizations", "list_tags_for_resource", {"Tags": [{"Key": "team", "Value": "payments"}]}, ResourceId=EXISTING)
+
+    result = run(aws, desired())
+
+    assert (result["changed"], result["account"]) == (False, account_result())
+    assert aws.calls == READS + ["organizations:ListTagsForResource"]
+
+
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_existing_account_is_moved_and_tagged(aws, check_mode):
     start(aws, listed=[account_response()])
