@@ -74,11 +74,11 @@ cores: $(VENV_STAMP) ## Side virtualenvs with older ansible-core releases (.venv
 	@hacking/cores.sh $(CORES_DIR) '$(CORES)' $(CORE_PACKAGES)
 
 # The oldest botocore and boto3 the collection accepts (requirements.txt), with
-# the main venv's ansible-core, pytest and moto (for the unit tests' in-process
-# emulator; the emulator served over HTTP is the main venv's).
+# the main venv's ansible-core, pytest, moto (the unit tests' in-process
+# emulator; the one served over HTTP is the main venv's) and ansible-builder.
 OLDEST_BOTOCORE          := 1.35.61
 OLDEST_BOTOCORE_PACKAGES := boto3==$(OLDEST_BOTOCORE) botocore==$(OLDEST_BOTOCORE) ansible-core==2.21.5 \
-                            moto[server]==5.2.5 pytest==9.2.0 requests==2.34.2 jinja2==3.1.6
+                            moto[server]==5.2.5 pytest==9.2.0 requests==2.34.2 jinja2==3.1.6 ansible-builder==3.2.0
 
 .PHONY: oldest-botocore
 oldest-botocore: ## Side virtualenv with the oldest botocore the collection accepts (.venv-cores/, built once)
