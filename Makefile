@@ -5,7 +5,8 @@
 #
 #   make demo            rehearse the playbooks against the local AWS emulator
 #   make test            everything CI runs (sanity, units, emulator-tests,
-#                        integration, lint, docs-lint, changelog-lint)
+#                        integration, matrix, reliability, lint, docs-lint,
+#                        changelog-lint)
 #   make emulator        run the emulator in the foreground
 #                        (PORT=4566 ACCOUNTS=50 SEED=mixed)
 #   make help            list the targets
@@ -53,22 +54,35 @@ $(AMAZON_AWS_STAMP): $(VENV_STAMP)
 venv: $(AMAZON_AWS_STAMP) ## Build the development virtualenv in .venv/ (done once)
 
 # ---------------------------------------------------------------------------
-# Older ansible-core releases
+# Older ansible-core releases, and the oldest botocore
 #
 # The collection declares ansible-core 2.17 or newer (meta/runtime.yml), and
 # some behaviours differ before 2.19 (plain strings in variables are templated
 # again when used).  Tests that must hold on those releases run their
 # ansible-playbook / ansible-inventory from side virtualenvs in .venv-cores/,
-# one per release, built once.  Each entry: <ansible-core>:<Pythons it runs on,
-# preferred first>.  amazon.aws and this collection come from the collection
-# tree, as for the main venv.
-CORES         ?= 2.17.14:3.12,3.11 2.18.19:3.13,3.12,3.11
+# one per release, built once (hacking/side_venv.sh).  Each entry:
+# <ansible-core>:<Pythons it runs on, preferred first>; between them the
+# entries use every Python the venv supports.  The newest release is the main
+# venv's.  amazon.aws and this collection come from the collection tree, as
+# for the main venv.
+CORES         ?= 2.17.14:3.12,3.11 2.18.19:3.13,3.12,3.11 2.19.14:3.11,3.12,3.13 2.20.10:3.12,3.13
 CORE_PACKAGES := boto3==1.44.5 botocore==1.44.5
 CORES_DIR     := .venv-cores
 
 .PHONY: cores
 cores: $(VENV_STAMP) ## Side virtualenvs with older ansible-core releases (.venv-cores/, built once)
 	@hacking/cores.sh $(CORES_DIR) '$(CORES)' $(CORE_PACKAGES)
+
+# The oldest botocore and boto3 the collection accepts (requirements.txt), with
+# the main venv's ansible-core, pytest, moto (the unit tests' in-process
+# emulator; the one served over HTTP is the main venv's) and ansible-builder.
+OLDEST_BOTOCORE          := 1.35.61
+OLDEST_BOTOCORE_PACKAGES := boto3==$(OLDEST_BOTOCORE) botocore==$(OLDEST_BOTOCORE) ansible-core==2.21.5 \
+                            moto[server]==5.2.5 pytest==9.2.0 requests==2.34.2 jinja2==3.1.6 ansible-builder==3.2.0
+
+.PHONY: oldest-botocore
+oldest-botocore: ## Side virtualenv with the oldest botocore the collection accepts (.venv-cores/, built once)
+	@hacking/side_venv.sh $(CORES_DIR)/botocore-$(OLDEST_BOTOCORE) $(OLDEST_BOTOCORE) 3.13,3.12 $(OLDEST_BOTOCORE_PACKAGES)
 
 # ---------------------------------------------------------------------------
 # Collection tree
@@ -124,7 +138,7 @@ PYTEST_DIR = $(2) hacking/pytest_dir.sh $(VENV_BIN)/pytest $(1) $(3) $(PYTEST_AR
 PYTEST_ARGS ?=
 
 .PHONY: test
-test: sanity units emulator-tests integration reliability lint docs-lint changelog-lint ## Run every check CI runs, in order
+test: sanity units emulator-tests integration matrix reliability lint docs-lint changelog-lint ## Run every check CI runs, in order
 
 # ansible-test sanity, with no ignore file entries, on the venv's Python; where
 # ansible-test cannot download its pip bootstrap script, hacking/sanity.sh
@@ -146,6 +160,10 @@ emulator-tests: $(VENV_STAMP) tools ## The emulator's own tests (pytest tests/em
 .PHONY: integration
 integration: collection-tree browser tools cores ## Playbook runs against the emulator (pytest tests/integration)
 	@$(call PYTEST_DIR,tests/integration,$(RUN_ENV),-n 2 --durations=20)
+
+.PHONY: matrix
+matrix: collection-tree cores oldest-botocore ## Smoke of the collection on each ansible-core release it declares and with the oldest botocore (pytest tests/matrix)
+	@$(call PYTEST_DIR,tests/matrix,$(RUN_ENV),-n 2 --durations=10)
 
 .PHONY: reliability
 reliability: collection-tree cores ## Faults, bad input, secrets, check mode, no lost data, concurrency (pytest tests/reliability)

@@ -95,17 +95,31 @@ def ansible_environment(emulator, tmp_path, env: dict | None = None) -> dict:
     return environment
 
 
-# Side virtualenvs with older ansible-core releases, built by `make cores`.
+# Side virtualenvs, built once by `make cores` (one per older ansible-core release) and
+# `make oldest-botocore` (the test venv's ansible-core with the oldest botocore and boto3 the
+# collection accepts).  OLDER_CORES: the releases before 2.19, which template plain strings in
+# variables again when they are used; CORES: every release in a side venv (the test venv has
+# the newest); OLDEST_BOTOCORE: the name of the oldest-botocore environment.
 CORES_DIR = pathlib.Path(__file__).resolve().parents[2] / ".venv-cores"
 OLDER_CORES = ("2.17", "2.18")
+CORES = ("2.17", "2.18", "2.19", "2.20")
+OLDEST_BOTOCORE = "botocore-1.35.61"
+
+
+def side_venv(core: str) -> pathlib.Path:
+    """The side venv of ``core``: an ansible-core release ("2.17") or OLDEST_BOTOCORE."""
+    return CORES_DIR / (core if core == OLDEST_BOTOCORE else f"ansible-core-{core}")
 
 
 def ansible_command(name: str, core: str | None = None) -> str:
-    """The path of an Ansible command: the test venv's, or with ``core`` ("2.17"), that release's side venv's."""
+    """The path of an Ansible command (or of ``python``): the test venv's, or with ``core``
+    ("2.17", OLDEST_BOTOCORE), that side venv's."""
     if core:
-        command = CORES_DIR / f"ansible-core-{core}" / "bin" / name
-        assert command.exists(), f"{command} is missing: run `make cores` to build the ansible-core {core} virtualenv"
+        command = side_venv(core) / "bin" / name
+        assert command.exists(), f"{command} is missing: run `make cores` and `make oldest-botocore` to build the side virtualenvs"
         return str(command)
+    if name == "python":
+        return sys.executable
     command = shutil.which(name, path=os.path.dirname(sys.executable)) or shutil.which(name)
     assert command, f"{name} is not installed"
     return command

@@ -38,6 +38,21 @@ def hermetic_aws_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
 
 
+def known_to_botocore(shape, value):
+    """``value`` with only the members ``shape`` (of the installed botocore's model) has, as botocore's
+    parser keeps them from a response (an older botocore does not see fields AWS added since)."""
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {name: item if name == "ResponseMetadata" else known_to_botocore(shape.members[name], item)
+                for name, item in value.items() if name in shape.members or name == "ResponseMetadata"}
+    if shape.type_name == "list" and isinstance(value, list):
+        return [known_to_botocore(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: known_to_botocore(shape.value, item) for key, item in value.items()}
+    return value
+
+
 class StubbedAws:
     """A ClientFactory whose clients are real boto3 clients (made by the factory, so with
     its configuration and retry handler) answered by botocore Stubbers.
@@ -82,8 +97,12 @@ class StubbedAws:
         return self._stubbers[service]
 
     def respond(self, service: str, method: str, response: dict, **params) -> None:
-        """Queue ``response`` for one ``method`` call made with exactly ``params``."""
-        self.stubber(service).add_response(method, response, expected_params=params)
+        """Queue ``response`` (what AWS sends) for one ``method`` call made with exactly ``params``, as the
+        installed botocore parses it: the fields its service model does not know yet are dropped."""
+        stubber = self.stubber(service)
+        model = self._clients[service].meta
+        output = model.service_model.operation_model(model.method_to_api_mapping[method]).output_shape
+        stubber.add_response(method, known_to_botocore(output, response), expected_params=params)
 
     def fail(self, service: str, method: str, code: str, message: str = "", status: int = 400,
              modeled_fields: dict | None = None, **params) -> None:
