@@ -66,7 +66,7 @@ venv: $(AMAZON_AWS_STAMP) ## Build the development virtualenv in .venv/ (done on
 # venv's.  amazon.aws and this collection come from the collection tree, as
 # for the main venv.
 CORES         ?= 2.17.14:3.12,3.11 2.18.19:3.13,3.12,3.11 2.19.14:3.11,3.12,3.13 2.20.10:3.12,3.13
-CORE_PACKAGES := boto3==1.44.5 botocore==1.44.5
+CORE_PACKAGES := boto3==1.44.18 botocore==1.44.18
 CORES_DIR     := .venv-cores
 
 .PHONY: cores
@@ -74,15 +74,17 @@ cores: $(VENV_STAMP) ## Side virtualenvs with older ansible-core releases (.venv
 	@hacking/cores.sh $(CORES_DIR) '$(CORES)' $(CORE_PACKAGES)
 
 # The oldest botocore and boto3 the collection accepts (requirements.txt), with
-# the main venv's ansible-core, pytest, moto (the unit tests' in-process
-# emulator; the one served over HTTP is the main venv's) and ansible-builder.
-OLDEST_BOTOCORE          := 1.35.61
-OLDEST_BOTOCORE_PACKAGES := boto3==$(OLDEST_BOTOCORE) botocore==$(OLDEST_BOTOCORE) ansible-core==2.21.5 \
-                            moto[server]==5.2.5 pytest==9.2.0 requests==2.34.2 jinja2==3.1.6 ansible-builder==3.2.0
+# the emulator package (its moto: the unit tests' in-process emulator; the one
+# served over HTTP is the main venv's) and requirements-dev.txt's pins of
+# ansible-core (the newest), pytest, requests, Jinja2 and ansible-builder.
+OLDEST_BOTOCORE          := 1.40.27
+OLDEST_BOTOCORE_PACKAGES := boto3==$(OLDEST_BOTOCORE) botocore==$(OLDEST_BOTOCORE) -e ./tests/emulator \
+                            $(shell grep -E '^(ansible-core|pytest|requests|jinja2|ansible-builder)==' requirements-dev.txt \
+                                    | grep -v 'python_version <' | sed 's/;.*//')
 
 .PHONY: oldest-botocore
 oldest-botocore: ## Side virtualenv with the oldest botocore the collection accepts (.venv-cores/, built once)
-	@hacking/side_venv.sh $(CORES_DIR)/botocore-$(OLDEST_BOTOCORE) $(OLDEST_BOTOCORE) 3.13,3.12 $(OLDEST_BOTOCORE_PACKAGES)
+	@hacking/side_venv.sh $(CORES_DIR)/botocore-$(OLDEST_BOTOCORE) 3.13,3.12 $(OLDEST_BOTOCORE_PACKAGES)
 
 # ---------------------------------------------------------------------------
 # Collection tree

@@ -13,5 +13,5 @@ here=$(dirname "$0")
 
 for entry in $entries; do
   core=${entry%%:*}
-  "$here/side_venv.sh" "$cores_dir/ansible-core-${core%.*}" "$core" "${entry#*:}" "ansible-core==$core" "$@"
+  "$here/side_venv.sh" "$cores_dir/ansible-core-${core%.*}" "${entry#*:}" "ansible-core==$core" "$@"
 done

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # A side virtualenv, built once: DIR on the first Python X.Y of PYTHONS that is found, with the
-# PACKAGEs installed; DIR/.installed-STAMP marks it built (a different STAMP rebuilds it).
-# Usage: hacking/side_venv.sh DIR STAMP PYTHONS PACKAGE...
+# PACKAGEs installed; DIR/.installed-<hash of the PACKAGEs> marks it built (other PACKAGEs rebuild it).
+# Usage: hacking/side_venv.sh DIR PYTHONS PACKAGE...
 #   PYTHONS: comma-separated X.Y versions, preferred first (hacking/find_pythons.sh finds them).
 set -euo pipefail
 
 dir=$1
-stamp=$2
-wanted=$3
-shift 3
+wanted=$2
+shift 2
+stamp=$(printf '%s\n' "$@" | sha256sum | cut -c1-16)
 here=$(dirname "$0")
 
 if [ -e "$dir/.installed-$stamp" ]; then

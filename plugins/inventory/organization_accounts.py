@@ -91,10 +91,13 @@ import sys
 
 from ansible.errors import AnsibleError
 from ansible.utils.unsafe_proxy import wrap_var
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import botocore_at_least
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import gather_sdk_versions
 from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 from ansible_collections.rootguard.aws.plugins.module_utils import targeting
 from ansible_collections.rootguard.aws.plugins.module_utils.clients import ClientFactory
+from ansible_collections.rootguard.aws.plugins.module_utils.clients import MINIMUM_BOTOCORE
 from ansible_collections.rootguard.aws.plugins.module_utils.errors import RootGuardError
 from ansible_collections.rootguard.aws.plugins.module_utils.organizations import list_accounts
 
@@ -159,6 +162,9 @@ class InventoryModule(AWSInventoryBase):
 
     def parse(self, inventory, loader, path, cache=True):  # pylint: disable=arguments-differ
         super().parse(inventory, loader, path, cache=cache)
+        if not botocore_at_least(MINIMUM_BOTOCORE):
+            raise AnsibleError(f"{self.NAME}: botocore>={MINIMUM_BOTOCORE} is required for Organizations' Account.State; "
+                               f"this Python ({sys.executable}) has botocore {gather_sdk_versions()['botocore_version']}")
         found, listing = self.get_cached_result(path, cache)
         # A cache written before OU groups were keyed on ids lacks the OUs: list again and replace it.
         outdated = found and "organizational_units" not in listing

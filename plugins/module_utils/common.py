@@ -14,12 +14,8 @@ import sys
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from .clients import ClientFactory
+from .clients import MINIMUM_BOTOCORE, ClientFactory
 from .errors import RootGuardError
-
-# The first botocore with AssumeRoot, the IAM organization-feature calls and the
-# root-session forms of the login profile and MFA calls (no UserName, no Password).
-MINIMUM_BOTOCORE = "1.35.61"
 
 
 def run_module(argument_spec: dict, service, **options) -> None:
@@ -39,7 +35,7 @@ def run_module(argument_spec: dict, service, **options) -> None:
 def aws_module(**kwargs) -> AnsibleAWSModule:
     module = AnsibleAWSModule(**kwargs)
     remove_own_payload(module)
-    module.require_botocore_at_least(MINIMUM_BOTOCORE, reason="for centralized root access (AssumeRoot and the IAM organization features)")
+    module.require_botocore_at_least(MINIMUM_BOTOCORE, reason="for centralized root access (AssumeRoot) and Organizations' Account.State")
     return module
 
 

@@ -210,8 +210,7 @@ _BY_CODE = {
     "InvalidParameterValue": _INVALID,
     "InvalidAction": (
         EndpointError,
-        "The endpoint does not know this operation. AssumeRoot is only served by Regional STS endpoints, "
-        "and needs botocore 1.35.61 or later.",
+        "The endpoint does not know this operation. AssumeRoot is only served by Regional STS endpoints.",
     ),
 }
 

@@ -2,7 +2,7 @@
 
 One smoke per environment: the newest patch release of ansible-core 2.17, 2.18, 2.19 and 2.20
 (side venvs built by `make cores`), the test venv's (the newest, 2.21), and the test venv's
-ansible-core with botocore and boto3 1.35.61 (`make oldest-botocore`). Each smoke imports every
+ansible-core with the oldest botocore and boto3 the collection accepts (`make oldest-botocore`). Each smoke imports every
 plugin under that environment's Python and reads every plugin's and role's documentation with its
 ansible-doc, then runs the collection's playbooks against one emulator: harden_organization.yml
 in check mode, for real and again (nothing changed), audit_organization.yml with its three
@@ -23,6 +23,8 @@ import pytest
 from rootguard_emulator.evidence import read_bucket_policy, writes
 
 from conftest import CORES, OLDEST_BOTOCORE, REPO, ansible_command
+
+from ansible_collections.rootguard.aws.plugins.module_utils.clients import MINIMUM_BOTOCORE
 
 PLAYBOOKS = REPO / "playbooks"
 COLLECTION = pathlib.Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(REPO / "build" / "collections"))).joinpath(
@@ -105,7 +107,7 @@ def check_imports_and_docs(core: str | None, tmp_path: pathlib.Path) -> dict:
 def test_smoke(control, emulator, run_playbook, run_inventory, tmp_path, core):
     versions = check_imports_and_docs(core, tmp_path)
     if core == OLDEST_BOTOCORE:
-        assert (versions["botocore"], versions["boto3"]) == ("1.35.61", "1.35.61"), versions
+        assert (versions["botocore"], versions["boto3"]) == (MINIMUM_BOTOCORE, MINIMUM_BOTOCORE), versions
     elif core:
         assert versions["ansible_core"].rsplit(".", 1)[0] == core, versions
 
@@ -178,7 +180,7 @@ def test_smoke(control, emulator, run_playbook, run_inventory, tmp_path, core):
     hosts = set(listing["_meta"]["hostvars"])
     assert hosts == {*members, vended["id"]}, hosts
     per_host = run_playbook(str(PLAYBOOKS / "harden_accounts_per_host.yml"), {
-        "rootguard_confirm": True, "rootguard_hosts": f"{recover}:{vended['id']}", "rootguard_report_dir": str(reports / "per-host")},
+        "rootguard_confirm": True, "rootguard_hosts": f"{recover},{vended['id']}", "rootguard_report_dir": str(reports / "per-host")},
         inventory=str(tmp_path / "org.organization_accounts.yml"), core=core)
     assert_ok(per_host)
     assert set(per_host.recap()) == {recover, vended["id"]}
@@ -193,7 +195,7 @@ def test_unit_tests_with_the_oldest_botocore(tmp_path):
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "tests" / "emulator"), environment.get("PYTHONPATH")]))
     versions = subprocess.run([python, "-c", "import boto3, botocore; print(botocore.__version__, boto3.__version__)"],
                               env=environment, capture_output=True, text=True, check=True).stdout.split()
-    assert versions == ["1.35.61", "1.35.61"]
+    assert versions == [MINIMUM_BOTOCORE, MINIMUM_BOTOCORE]
     completed = subprocess.run([python, "-m", "pytest", str(REPO / "tests" / "unit"), "-q", "-p", "no:cacheprovider",
                                 "--basetemp", str(tmp_path / "unit")], cwd=REPO, env=environment, capture_output=True, text=True,
                                timeout=1800, check=False)

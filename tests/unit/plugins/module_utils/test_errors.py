@@ -66,7 +66,7 @@ MAPPED = {
     "InvalidParameterValue": (errors.InvalidInput, REFUSED_INPUT),
     "InvalidAction": (
         errors.EndpointError,
-        "The endpoint does not know this operation. AssumeRoot is only served by Regional STS endpoints, and needs botocore 1.35.61 or later.",
+        "The endpoint does not know this operation. AssumeRoot is only served by Regional STS endpoints.",
     ),
 }
 
