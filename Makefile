@@ -77,7 +77,7 @@ cores: $(VENV_STAMP) ## Side virtualenvs with older ansible-core releases (.venv
 # the emulator package (its moto: the unit tests' in-process emulator; the one
 # served over HTTP is the main venv's) and requirements-dev.txt's pins of
 # ansible-core (the newest), pytest, requests, Jinja2 and ansible-builder.
-OLDEST_BOTOCORE          := 1.40.27
+OLDEST_BOTOCORE          := 1.40.61
 OLDEST_BOTOCORE_PACKAGES := boto3==$(OLDEST_BOTOCORE) botocore==$(OLDEST_BOTOCORE) -e ./tests/emulator \
                             $(shell grep -E '^(ansible-core|pytest|requests|jinja2|ansible-builder)==' requirements-dev.txt \
                                     | grep -v 'python_version <' | sed 's/;.*//')

@@ -28,11 +28,12 @@ except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing S
 
 from .errors import EndpointError, InvalidInput, from_aws, response_code
 
-# The first botocore that knows Organizations' Account.State (AssumeRoot, the IAM
-# organization-feature calls and the root-session forms of the login profile and MFA
-# calls came in 1.35.61).  An older one drops State from every account it parses, so
-# once Organizations stops sending the retired Status no account has a state.
-MINIMUM_BOTOCORE = "1.40.27"
+# The first botocore that knows Organizations' State of an Account (1.40.27) and of a
+# DelegatedAdministrator (1.40.61); AssumeRoot, the IAM organization-feature calls and
+# the root-session forms of the login profile and MFA calls came in 1.35.61.  An older
+# one drops State from what it parses, so once Organizations stops sending the retired
+# Status those accounts have no state.
+MINIMUM_BOTOCORE = "1.40.61"
 
 # Attempts per call, the first included.  AssumeRoot is tightly rate limited; ten
 # attempts with backoff capped at 20 s ride out minutes of throttling.

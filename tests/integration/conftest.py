@@ -103,7 +103,7 @@ def ansible_environment(emulator, tmp_path, env: dict | None = None) -> dict:
 CORES_DIR = pathlib.Path(__file__).resolve().parents[2] / ".venv-cores"
 OLDER_CORES = ("2.17", "2.18")
 CORES = ("2.17", "2.18", "2.19", "2.20")
-OLDEST_BOTOCORE = "botocore-1.40.27"
+OLDEST_BOTOCORE = "botocore-1.40.61"
 
 
 def side_venv(core: str) -> pathlib.Path:

@@ -13,6 +13,8 @@ import pytest
 from ansible_collections.rootguard.aws.plugins.module_utils import clients, errors, features
 from rootguard_emulator.seed import seed
 
+from botocore_model import needs_botocore_knowing
+
 RCM = "RootCredentialsManagement"
 RS = "RootSessions"
 OIR = "OrganizationIamResources"
@@ -417,6 +419,7 @@ def test_ensure_features_against_the_emulator(emulator):  # pylint: disable=unus
     assert features.ensure_features(factory, both(True), enable_trusted_access=True, check_mode=False)["changed"] is False
 
 
+@needs_botocore_knowing("iam", "EnableOrganizationLevelResources")
 def test_organization_level_resources_survive_the_module_against_the_emulator(emulator):  # pylint: disable=unused-argument
     """With OrganizationIamResources enabled in the emulator (EnableOrganizationLevelResources), turning the root access
     features on and off leaves it enabled, and only the module's own features are reported as changes."""

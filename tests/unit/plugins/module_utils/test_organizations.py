@@ -16,6 +16,8 @@ from ansible_collections.rootguard.aws.plugins.module_utils import errors, organ
 from ansible_collections.rootguard.aws.plugins.module_utils.targeting import Targets
 from rootguard_emulator.seed import seed
 
+from botocore_model import needs_botocore_knowing
+
 IAM = "iam.amazonaws.com"
 SSO = "sso.amazonaws.com"
 ORG = "o-a1b2c3d4e5"
@@ -523,6 +525,7 @@ def with_paths(account: dict, *paths: str) -> dict:
     return dict(account, Paths=list(paths))
 
 
+@needs_botocore_knowing("organizations", "Account", "Paths")
 def test_paths_save_the_list_parents_calls(aws):
     """Account.Paths (o-.../r-.../ou-.../<account>/) gives the ids up to the root: DescribeAccount, then
     DescribeOrganizationalUnit once per OU not met before, and no ListParents; the result is the walk's."""
@@ -577,10 +580,10 @@ def test_an_account_without_status_and_with_a_state_this_collection_does_not_kno
         future = dict(account_response("210000000002"), State="PENDING_SOMETHING_NEW")
         plain = account_response("210000000003")
         assert "Status" not in future and "Status" not in plain
-        aws.respond("organizations", "describe_account", {"Account": with_paths(future, f"{ORG}/{ROOT}/210000000002/")},
-                    AccountId="210000000002")
-        aws.respond("organizations", "describe_account", {"Account": with_paths(plain, f"{ORG}/{ROOT}/210000000003/")},
-                    AccountId="210000000003")
+        aws.respond("organizations", "describe_account", {"Account": future}, AccountId="210000000002")
+        parents_of(aws, "210000000002", ROOT)
+        aws.respond("organizations", "describe_account", {"Account": plain}, AccountId="210000000003")
+        parents_of(aws, "210000000003", ROOT)
         targets = Targets(account_ids=("210000000002", "210000000003"), include_inactive=include_inactive)
         result = organizations.list_accounts(aws.factory, targets, include_tags=False)
         states = {account["id"]: account["state"] for account in result["accounts"]}

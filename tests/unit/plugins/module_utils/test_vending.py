@@ -17,6 +17,8 @@ from rootguard_emulator import accounts_ext
 from rootguard_emulator.rootuser import root_user
 from rootguard_emulator.seed import seed
 
+from botocore_model import needs_botocore_knowing
+
 ORG = "o-a1b2c3d4e5"
 MANAGEMENT = "111111111111"
 DELEGATED = "222222222222"
@@ -186,6 +188,7 @@ def test_existing_account_in_place_with_its_tags_changes_nothing(aws):
     assert aws.calls == READS + ["organizations:ListParents", "organizations:ListTagsForResource"]
 
 
+@needs_botocore_knowing("organizations", "Account", "Paths")
 def test_existing_account_is_placed_by_its_paths_without_list_parents(aws):
     listed = dict(account_response(), Paths=[f"{ORG}/{ROOT}/ou-a1b2-workload/{PAYMENTS}/{EXISTING}/"])
     listed.pop("Status", None)
