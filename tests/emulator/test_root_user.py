@@ -272,6 +272,16 @@ def test_create_login_profile_with_a_password_is_rejected(aws):
     assert root_state(aws, account)["password"] is False
 
 
+def test_create_login_profile_with_a_session_duration_is_rejected(aws):
+    """CreateLoginProfile's MaxSigninSessionDuration (botocore 1.44.6) "is not supported for the root user"."""
+    truth = aws.seed(accounts=1, profile="none", features=[RCM])
+    account = truth["accounts"][0]["id"]
+    iam = session(aws, account, CREATE)
+    code, status = client_error(iam.create_login_profile, MaxSigninSessionDuration=3600)
+    assert (code, status) == ("InvalidInput", 400)
+    assert root_state(aws, account)["password"] is False
+
+
 # limits ----------------------------------------------------------------------------------
 
 def test_root_user_limits(inprocess):

@@ -93,6 +93,8 @@ def create_login_profile(self: IamResponse) -> ActionResult:
         return _ORIGINALS["create_login_profile"](self)
     if self._get_param("Password"):
         raise InvalidInput("Password must be omitted when the request is made with an AssumeRoot session.")
+    if self._get_param("MaxSigninSessionDuration") is not None:
+        raise InvalidInput("MaxSigninSessionDuration is not supported for the root user.")
     user = root_user(principal.account_id)
     if user.login_profile_created is not None:
         raise EntityAlreadyExists("Login Profile for User root already exists.")
