@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import rootguard_emulator
-from rootguard_emulator import credential_report, iam_ext, organizations_ext
+from rootguard_emulator import credential_report, guardrails, iam_ext, organizations_ext
 from rootguard_emulator.moto_internals import IAM_CREDENTIAL_REPORT, IAM_ROOT_AWARE, INTERNALS, ORGANIZATIONS_PAGINATED, Internal, problems
 
 PACKAGE = Path(rootguard_emulator.__file__).parent
@@ -102,3 +102,5 @@ def test_the_methods_patched_by_name_are_the_tables():
     assert set(iam_ext.ROOT_AWARE) == set(IAM_ROOT_AWARE)
     assert set(credential_report.HANDLERS) == set(IAM_CREDENTIAL_REPORT)
     assert organizations_ext.PAGINATED == tuple(ORGANIZATIONS_PAGINATED)
+    wrapped = {internal.attribute for internal in INTERNALS if internal.use in ("wrapped", "replaced")}
+    assert {f"OrganizationsBackend.{name}" for name in guardrails.CHANGING_METHODS} <= wrapped

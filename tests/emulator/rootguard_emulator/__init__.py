@@ -11,7 +11,8 @@ from moto.core.base_backend import BackendDict
 from moto.organizations.models import organizations_backends
 from moto.sqs.models import Queue
 
-from . import accounts_ext, auth, clock, control, credential_report, credentials, iam_ext, lookup, newer_api, organizations_ext, secrecy, speed, sts_ext
+from . import (accounts_ext, auth, clock, control, credential_report, credentials, guardrails, iam_ext, lookup, newer_api, organizations_ext, secrecy, speed,
+               sts_ext)
 from .state import STATE
 
 __all__ = ["install", "STATE"]
@@ -30,6 +31,7 @@ def _reset(cls) -> None:
     accounts_ext.reset()
     credential_report.reset()
     clock.reset()
+    guardrails.clear_cache()
 
 
 def _set_queue_attributes(self, attributes, now=None):
@@ -57,6 +59,7 @@ def install() -> None:
         credentials.install()
         organizations_ext.install()
         accounts_ext.install()
+        guardrails.install()  # after organizations_ext and accounts_ext: it wraps their methods
         newer_api.install()
         control.install()
         secrecy.install()

@@ -11,10 +11,12 @@ import time
 from typing import Any
 
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.models import iam_backends
 from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
+from moto.sts.models import sts_backends
 
-from . import orgs
+from . import guardrails, orgs
 from .errors import ProtocolError
 from .policies import allowed_actions, denies_everyone
 from .state import STATE, RootPrincipal, is_write
@@ -31,7 +33,6 @@ ROOT_RESOURCE_ACTIONS = frozenset(
     }
 )
 ORGANIZATIONS_MEMBER_ACTIONS = frozenset({"DescribeOrganization", "CreateOrganization", "LeaveOrganization"})
-SCP_MESSAGE = "with an explicit deny in a service control policy"
 
 
 def _json_request(response: Any) -> bool:
@@ -64,14 +65,84 @@ def _error(response: Any, code: str, message: str, status: int) -> ProtocolError
     return error
 
 
-def _apply_fault(response: Any, service: str, action: str, subject: str, is_root: bool) -> None:
-    rule = STATE.pick_fault(service, action, subject, is_root)
+def _apply_fault(response: Any, service: str, action: str, subject: str, principal: RootPrincipal | None, resource: str) -> None:
+    rule = STATE.pick_fault(service, action, subject, principal is not None)
     if rule is None:
         return
     if rule.delay_seconds:
         time.sleep(rule.delay_seconds)
     if rule.code:
-        raise _error(response, rule.code, rule.message, rule.status)
+        message = rule.message
+        if rule.policy_type == guardrails.SCP:
+            caller = _caller(response, principal)
+            principal_arn = caller.arn if caller else f"arn:aws:iam::{subject}:root"
+            message = guardrails.fault_message(service, action, _resource_of(response, service, action, resource, principal)[0], principal_arn)
+        raise _error(response, rule.code, message, rule.status)
+
+
+def _caller(response: Any, principal: RootPrincipal | None) -> guardrails.Caller:
+    """Who signs the request: a root principal, else the IAM user or role session that owns the access key in the
+    account moto resolved it to; a key moto does not know acts as moto's default user of that account."""
+    if principal is not None:
+        return guardrails.Caller("root-session" if principal.task_policy else "root", principal.account_id, principal.arn)
+    account_id = response.current_account
+    access_key_id = response.get_access_key()
+    iam = dict.get(dict.get(iam_backends, account_id) or {}, response.partition)
+    access_key = iam.access_keys.get(access_key_id) if iam is not None else None
+    if access_key is not None and access_key.user_name:
+        return guardrails.Caller("user", account_id, f"arn:aws:iam::{account_id}:user/{access_key.user_name}", access_key.user_name)
+    sts = dict.get(dict.get(sts_backends, account_id) or {}, response.partition)
+    session = sts.get_assumed_role_from_access_key(access_key_id) if sts is not None else None
+    if session is not None:
+        kind = "service-linked" if guardrails.SERVICE_LINKED_ROLE_PATH in session.role_arn else "role"
+        return guardrails.Caller(kind, account_id, session.arn, session.role_arn.split(":role/", 1)[-1])
+    return guardrails.Caller("user", account_id, f"arn:aws:iam::{account_id}:user/moto", "moto")
+
+
+def _resource_of(response: Any, service: str, action: str, resource: str, principal: RootPrincipal | None) -> tuple[str, str | None]:
+    """The resource ARN a request acts on, as AWS names it in policies and denials, and the account that owns it
+    (None when the request names no resource of an account)."""
+    account_id = principal.account_id if principal else response.current_account
+    if service == "iam":
+        if response._get_param("UserName"):
+            return f"arn:aws:iam::{account_id}:user/{response._get_param('UserName')}", account_id
+        if principal is not None and action == "DeleteVirtualMFADevice":
+            return str(response._get_param("SerialNumber") or resource), account_id
+        if principal is not None and action in ROOT_RESOURCE_ACTIONS:
+            return principal.arn, account_id
+        return resource, account_id
+    if service == "s3":
+        bucket_name = str(response.data.get("BucketName") or "")
+        if not bucket_name:
+            return "*", None  # ListAllMyBuckets and the like name no bucket
+        return resource, _bucket_owner(bucket_name) or account_id
+    if service == "sqs":
+        queue = _queue(response)
+        if queue is not None:
+            return queue.queue_arn, queue.account_id
+        queue_name = response._get_param("QueueName")
+        if queue_name:
+            return f"arn:aws:sqs:{response.region}:{account_id}:{queue_name}", account_id
+        return "*", None
+    if service == "sts":
+        if action == "AssumeRoot":
+            match = TARGET_PATTERN.fullmatch(str(response._get_param("TargetPrincipal") or ""))
+            return (f"arn:aws:iam::{match.group(1)}:root", match.group(1)) if match else ("*", None)
+        role_arn = str(response._get_param("RoleArn") or "")
+        if role_arn.startswith("arn:aws:iam::"):
+            return role_arn, role_arn.split(":")[4]
+    return resource, None
+
+
+def _check_guardrails(response: Any, service: str, action: str, resource: str, principal: RootPrincipal | None) -> None:
+    """SCPs and RCPs (guardrails.py): a denial in the caller's protocol, with AWS's message."""
+    if not guardrails.any_enforced():
+        return
+    resource_arn, resource_account = _resource_of(response, service, action, resource, principal)
+    caller_account = principal.account_id if principal else response.current_account
+    denial = guardrails.check(caller_account, lambda: _caller(response, principal), service, action, resource_arn, resource_account, response.region)
+    if denial is not None:
+        raise _error(response, "AccessDenied", guardrails.message(denial), 403)
 
 
 def _queue(response: Any):
@@ -202,9 +273,10 @@ def authenticate_and_authorize(self: Any, iam_request_cls: type, resource: str =
         rejected=None,
     )
     try:
-        _apply_fault(self, service, action, subject, principal is not None)
+        _apply_fault(self, service, action, subject, principal, resource)
         if principal is not None:
             _check_root(self, principal, service, action, resource)
+        _check_guardrails(self, service, action, resource, principal)
         _check_locked_resources(self, service, action, resource, principal.account_id if principal else None)
         if service == "organizations":
             _check_organizations_caller(self, action)

@@ -23,7 +23,8 @@ SERVER_ERROR = {
     "s3": ("InternalError", 500, "We encountered an internal error. Please try again."),
     "sqs": ("InternalFailure", 500, "An internal error occurred."),
 }
-SCP_DENIAL_MESSAGE = "User: arn:aws:iam::{account}:root is not authorized to perform this action with an explicit deny in a service control policy"
+# The message of an scp_deny fault is written per request by guardrails.fault_message (policy_eval.denial_message).
+SCP_DENIAL_MESSAGE = "explicit deny in a service control policy (AWS's text for each request)"
 
 
 EFFECTS = ("expire_session", "suspend_account")
@@ -83,8 +84,10 @@ def add(kind: str = "custom", **spec: Any) -> FaultRule:
 
     - ``throttle``: the service's own throttling error (needs ``service``);
     - ``server_error``: the service's 5xx error (needs ``service``);
-    - ``scp_deny``: AccessDenied "with an explicit deny in a service control
-      policy" for root sessions acting in ``account``;
+    - ``scp_deny``: AccessDenied for root sessions acting in ``account``, with
+      AWS's text for the request ("User: <principal> is not authorized to perform:
+      <action> on resource: <resource> with an explicit deny in a service control
+      policy", from policy_eval.denial_message);
     - ``slow``: a delay of ``delay_seconds`` and no error;
     - ``expire_session``: the root sessions in the subject account expire when
       it fires (the request then gets ExpiredToken from the emulator itself);
@@ -110,9 +113,8 @@ def add(kind: str = "custom", **spec: Any) -> FaultRule:
         code, status, message = table[service]
         spec = {"code": code, "status": status, "message": message, **spec}
     elif kind == "scp_deny":
-        account = spec.get("account", "*")
-        spec = {"code": "AccessDenied", "status": 403, "principal": "root",
-                "message": SCP_DENIAL_MESSAGE.format(account=account), **spec}
+        spec = {"code": "AccessDenied", "status": 403, "principal": "root", "message": SCP_DENIAL_MESSAGE,
+                "policy_type": "SERVICE_CONTROL_POLICY", **spec}
     elif kind == "slow":
         spec = {"code": None, **spec}
     elif kind != "custom":

@@ -121,12 +121,36 @@ INTERNALS: tuple[Internal, ...] = tuple([
         "OrganizationsBackend.deregister_delegated_administrator": "(self, **kwargs)",
         **{f"OrganizationsBackend.{name}": shape for name, shape in ORGANIZATIONS_PAGINATED.items()},
     }),
-    *_rows("moto.organizations.models", "replaced", "accounts_ext", {"OrganizationsBackend.move_account": "(self, **kwargs)"}),
-    *_rows("moto.organizations.models", "called", "seed, accounts_ext", {
+    *_rows("moto.organizations.models", "replaced", "accounts_ext (and wrapped by guardrails)", {"OrganizationsBackend.move_account": "(self, **kwargs)"}),
+    # guardrails.CHANGING_METHODS: each drops the cached policy paths (seed and accounts_ext call the create_* ones).
+    *_rows("moto.organizations.models", "wrapped", "guardrails; seed, accounts_ext call the create_* ones", {
         "OrganizationsBackend.create_account": "(self, **kwargs)",
         "OrganizationsBackend.create_organization": "(self, region, **kwargs)",
         "OrganizationsBackend.create_organizational_unit": "(self, **kwargs)",
+        "OrganizationsBackend.attach_policy": "(self, **kwargs)",
+        "OrganizationsBackend.detach_policy": "(self, **kwargs)",
+        "OrganizationsBackend.update_policy": "(self, **kwargs)",
+        "OrganizationsBackend.enable_policy_type": "(self, **kwargs)",
+        "OrganizationsBackend.disable_policy_type": "(self, **kwargs)",
+        "OrganizationsBackend.delete_organizational_unit": "(self, **kwargs)",
+        "OrganizationsBackend.close_account": "(self, **kwargs)",
+        "OrganizationsBackend.remove_account_from_organization": "(self, **kwargs)",
+        "OrganizationsBackend.delete_organization": "(self)",
     }),
+    *_rows("moto.organizations.models", "called", "guardrails", {"OrganizationsBackend.get_policy_by_id": "(self, policy_id)"}),
+    *_rows("moto.organizations.models", "replaced", "guardrails", {"FakePolicy": "class", "FakePolicy.arn": "property"}),
+    *_rows("moto.organizations.models", "called", "guardrails", {"FakeRoot": "class", "FakeRoot.describe": "(self)"}),
+    *_rows("moto.organizations.responses", "wrapped", "guardrails", {
+        "OrganizationsResponse.attach_policy": "(self)",
+        "OrganizationsResponse.detach_policy": "(self)",
+        "OrganizationsResponse.create_policy": "(self)",
+        "OrganizationsResponse.update_policy": "(self)",
+    }),
+    *_rows("moto.organizations.responses", "called", "guardrails", {
+        "OrganizationsResponse.organizations_backend": "property",
+        "OrganizationsResponse.request_params": "property",
+    }),
+    *_rows("moto.sts.models", "called", "auth", {"STSBackend": "class", "STSBackend.get_assumed_role_from_access_key": "(self, access_key_id)"}),
     *_rows("moto.organizations.models", "changed", "organizations_ext, __init__", {
         "FakeServiceAccess": "class",
         "FakeServiceAccess.TRUSTED_SERVICES": "list",
@@ -175,24 +199,25 @@ INTERNALS: tuple[Internal, ...] = tuple([
     *_rows("moto.iam.exceptions", "imported", "iam_ext", {
         "DeleteConflictException": "class", "EntityAlreadyExists": "class", "InvalidInput": "class", "NoSuchEntity": "class",
     }),
-    *_rows("moto.iam.models", "imported", "credential_report, credentials, rootuser, sts_ext", {
+    *_rows("moto.iam.models", "imported", "auth, credential_report, credentials, rootuser, sts_ext", {
         "AccessKeyLastUsed": "class",
         "AccessKeyLastUsed.__init__": "(self, timestamp, service, region)",
         "iam_backends": "BackendDict",
     }),
     *_rows("moto.iam.utils", "imported", "credentials, lookup", {"ACCOUNT_OFFSET": "int", "AWS_ROLE_ALPHABET": "str"}),
-    *_rows("moto.organizations.exceptions", "imported", "accounts_ext, organizations_ext", {
+    *_rows("moto.organizations.exceptions", "imported", "accounts_ext, organizations_ext, guardrails", {
         "AWSOrganizationsNotInUseException": "class", "AccountAlreadyRegisteredException": "class",
         "AccountNotFoundException": "class", "AccountNotRegisteredException": "class", "ConstraintViolationException": "class",
         "InvalidInputException": "class",
         "InvalidInputException.__init__": "(self, message)",
         "OrganizationsClientError": "class",
+        "PolicyTypeNotEnabledException": "class",
     }),
     *_rows("moto.organizations.models", "imported", "orgs", {"FakeAccount": "class"}),
     *_rows("moto.s3.models", "imported", "auth, seed", {"s3_backends": "S3BackendDict"}),
     *_rows("moto.sqs.models", "imported", "auth, seed", {"sqs_backends": "BackendDict"}),
     *_rows("moto.sts.exceptions", "imported", "credentials, sts_ext", {"STSValidationError": "class"}),
-    *_rows("moto.sts.models", "imported", "sts_ext", {"sts_backends": "BackendDict"}),
+    *_rows("moto.sts.models", "imported", "auth, sts_ext", {"sts_backends": "BackendDict"}),
     *_rows("moto.sts.responses", "imported", "credentials", {"MAX_FEDERATION_TOKEN_POLICY_LENGTH": "int"}),
     *_rows("moto.utilities.paginator", "imported", "organizations_ext", {"InvalidToken": "class"}),
 ])

@@ -50,7 +50,8 @@ class FaultRule:
     """A deterministic fault. It matches a request by service, action, subject
     account (the target for AssumeRoot, otherwise the account the call acts in)
     and kind of principal; of the matching requests it fails ``times`` of them
-    (all when None), only every ``every_nth`` one, or a seeded ``rate`` of them."""
+    (all when None), only every ``every_nth`` one, or a seeded ``rate`` of them. With ``policy_type`` set, the
+    error's message is written for each request as an SCP denial (faults ``scp_deny``)."""
 
     rule_id: int
     service: str = "*"
@@ -65,6 +66,8 @@ class FaultRule:
     rate: float | None = None
     seed: int = 0
     delay_seconds: float = 0.0
+    # "SERVICE_CONTROL_POLICY": the message is AWS's explicit-deny text for the request (guardrails.fault_message)
+    policy_type: str | None = None
     matched: int = 0
     injected: int = 0
     _random: random.Random = dataclasses.field(default=None, repr=False)  # type: ignore[assignment]
