@@ -241,6 +241,28 @@ def test_the_deny_names_its_statement_policy_and_ou_level_only(org):
     assert org.task_calls(AUDIT, org.target["id"])["iam:GetUser"] == explicit(org, "iam:GetUser", org.target["id"], policy_arn)
 
 
+def test_the_request_context_of_a_root_session(org):
+    """One statement on the root that holds only with the context AWS gives a root session of the target: its
+    organization, its OU path as aws:PrincipalOrgPaths writes it, aws:AssumedRoot, aws:PrincipalType Account, and
+    aws:RequestedRegion us-east-1 for IAM whatever region the client names."""
+    org.enable(SCP)
+    org_path = f"{org.truth['organization_id']}/{org.truth['root_id']}/{org.target['parent_id']}/"
+    document = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "ThisOuRootSessionsOnly", "Effect": "Deny", "Action": "iam:ListAccessKeys", "Resource": "*",
+        "Condition": {
+            "ForAnyValue:StringEquals": {"aws:PrincipalOrgPaths": [org_path]},
+            "StringEquals": {"aws:PrincipalOrgID": org.truth["organization_id"], "aws:RequestedRegion": "us-east-1", "aws:PrincipalType": "Account",
+                             "aws:PrincipalAccount": org.target["id"], "aws:MultiFactorAuthPresent": "false"},
+            "Bool": {"aws:AssumedRoot": "true"},
+        },
+    }]}
+    policy_arn = org.attach("ContextProbe", document, org.truth["root_id"])
+    for account, expected in ((org.target, explicit(org, "iam:ListAccessKeys", org.target["id"], policy_arn)), (org.control, ALLOWED)):
+        iam = org.aws.client("iam", org.aws.assume_root(account["id"], AUDIT), region="eu-west-1")
+        assert outcome(iam.list_access_keys) == expected, account["id"]
+    assert outcome(org.aws.client("iam", org.aws.member_credentials(org.target["id"])).list_access_keys) == ALLOWED  # a role: no aws:AssumedRoot
+
+
 def test_full_aws_access_detached_at_one_ou_leaves_only_its_allow_list(org):
     org.enable(SCP)
     org.attach("IamOnly", ALLOW_IAM_ONLY, org.target["parent_id"])
@@ -252,22 +274,26 @@ def test_full_aws_access_detached_at_one_ou_leaves_only_its_allow_list(org):
     assert set(org.task_calls(S3_UNLOCK, org.control["id"]).values()) == {ALLOWED}
 
 
-def test_region_deny_binds_roles_and_root_sessions_but_not_the_privileged_role(org):
+def test_region_deny_binds_roles_and_root_sessions_not_the_privileged_or_service_linked_roles(org):
     account_id = org.target["id"]
     admin = org.aws.member_credentials(account_id)
     org.aws.client("s3", admin).create_bucket(Bucket=f"app-data-{account_id}")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}, "Action": "sts:AssumeRole"}]}
     org.aws.client("iam", admin).create_role(RoleName="OrgPrivilegedAdmin", AssumeRolePolicyDocument=json.dumps(trust))
+    linked_arn = org.aws.client("iam", admin).create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")["Role"]["Arn"]
     org.enable(SCP)
     policy_arn = org.attach("RegionDeny", examples.fill(examples.SCP_DENY_BY_REQUESTED_REGION), org.target["parent_id"])
 
-    privileged = org.aws.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/OrgPrivilegedAdmin", RoleSessionName="breakglass")["Credentials"]
-    privileged = {"aws_access_key_id": privileged["AccessKeyId"], "aws_secret_access_key": privileged["SecretAccessKey"],
-                  "aws_session_token": privileged["SessionToken"]}
+    def role_session(role_arn: str) -> dict:
+        issued = org.aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="breakglass")["Credentials"]
+        return {"aws_access_key_id": issued["AccessKeyId"], "aws_secret_access_key": issued["SecretAccessKey"], "aws_session_token": issued["SessionToken"]}
+
+    privileged = role_session(f"arn:aws:iam::{account_id}:role/OrgPrivilegedAdmin")
+    service_linked = role_session(linked_arn)
     admin_arn = f"arn:aws:sts::{account_id}:assumed-role/OrganizationAccountAccessRole/emulator-tests"
     outcomes = {
         (who, region): outcome(org.aws.client("s3", credentials, region=region, **NO_RETRIES).get_bucket_location, Bucket=f"app-data-{account_id}")
-        for who, credentials in (("admin", admin), ("privileged", privileged))
+        for who, credentials in (("admin", admin), ("privileged", privileged), ("service-linked", service_linked))
         for region in ("us-east-2", "eu-west-1")
     }
     assert outcomes == {
@@ -276,6 +302,8 @@ def test_region_deny_binds_roles_and_root_sessions_but_not_the_privileged_role(o
         ("admin", "eu-west-1"): ALLOWED,
         ("privileged", "us-east-2"): ALLOWED,  # ArnNotLike aws:PrincipalARN exempts it
         ("privileged", "eu-west-1"): ALLOWED,
+        ("service-linked", "us-east-2"): ALLOWED,  # SCPs never bind service-linked roles
+        ("service-linked", "eu-west-1"): ALLOWED,
     }
     assert outcome(org.aws.client("iam", admin).list_roles) == ALLOWED  # IAM is exempt (NotAction)
     unlock = org.task_calls(S3_UNLOCK, account_id, region="us-east-2")
@@ -315,6 +343,12 @@ def test_rcp_on_a_queue_binds_every_caller_but_not_iam(org):
     management = org.aws.client("sqs", **NO_RETRIES)
     assert outcome(management.set_queue_attributes, QueueUrl=org.queue_url, Attributes={"Policy": ""}) == explicit(
         org, "sqs:SetQueueAttributes", account_id, policy_arn, "resource control policy", principal=f"arn:aws:iam::{MANAGEMENT}:user/moto")
+    # sts:AssumeRole on the member's role is an RCP matter too; sts:AssumeRoot is not (policy_eval.SETTINGS)
+    role_arn = f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"
+    assert outcome(org.aws.client("sts", **NO_RETRIES).assume_role, RoleArn=role_arn, RoleSessionName="ops") == (
+        "AccessDenied", 403, f"User: arn:aws:iam::{MANAGEMENT}:user/moto is not authorized to perform: sts:AssumeRole on resource: {role_arn} "
+                             f"with an explicit deny in a resource control policy: {policy_arn}")
+    assert org.aws.assume_root(account_id, SQS_UNLOCK)["aws_access_key_id"].startswith("ASIA")
     assert set(org.task_calls(S3_UNLOCK, org.control["id"]).values()) == {ALLOWED}
 
 

@@ -2,8 +2,9 @@
 moto's ``ActionAuthenticatorMixin._authenticate_and_authorize_action``.
 
 Here the extension logs the request, injects faults, enforces root sessions
-(expiry, task-policy scope), locked bucket and queue policies, and who may call
-Organizations. Denials are rendered in the caller's protocol."""
+(expiry, task-policy scope), SCPs and RCPs (guardrails.py), locked bucket and
+queue policies, and who may call Organizations, in that order: when several
+deny, the first names itself. Denials are rendered in the caller's protocol."""
 
 from __future__ import annotations
 
@@ -74,9 +75,8 @@ def _apply_fault(response: Any, service: str, action: str, subject: str, princip
     if rule.code:
         message = rule.message
         if rule.policy_type == guardrails.SCP:
-            caller = _caller(response, principal)
-            principal_arn = caller.arn if caller else f"arn:aws:iam::{subject}:root"
-            message = guardrails.fault_message(service, action, _resource_of(response, service, action, resource, principal)[0], principal_arn)
+            resource_arn = _resource_of(response, service, action, resource, principal)[0]
+            message = guardrails.fault_message(service, action, resource_arn, _caller(response, principal).arn)
         raise _error(response, rule.code, message, rule.status)
 
 

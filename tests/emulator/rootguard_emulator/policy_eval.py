@@ -1,7 +1,7 @@
 """The emulator's reading of AWS's evaluation of service control policies (SCPs) and resource control policies (RCPs).
 
 Pure Python and independent of the collection (nothing under ``plugins/`` is read): two independent readings of
-AWS's rules keep each other honest. Nothing here is wired into moto yet; the shapes are meant for that step:
+AWS's rules keep each other honest. Nothing here touches moto: guardrails.py feeds it each request.
 ``Request`` is what a call asks for, the context builders give the condition keys of the caller, ``evaluate_scps``
 and ``evaluate_rcps`` take the policies of each level of the path root -> OUs -> account and return a ``Decision``,
 and ``denial_message`` renders AWS's access-denied text.
