@@ -13,9 +13,10 @@ Pure functions over policy documents; no AWS call.  The rules, and where AWS sta
   allowed only if an SCP allows it at every level of the path (the root, each OU, the account); an
   explicit deny at any level denies it.  SCPs never apply to the management account.
 - Organizations User Guide, "Resource control policies (RCPs)": the same rule for resources of the
-  services that support RCPs (Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS Secrets Manager, and
-  later Amazon ECR, Amazon OpenSearch Serverless, Amazon Cognito, CloudWatch Logs, DynamoDB);
-  IAM is not among them, so no RCP can stop the credential tasks.  RCPs apply to root users too.
+  services that support RCPs (Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS Secrets Manager; see
+  RCP_SERVICES); IAM is not among them, so no RCP can stop the credential tasks.  RCPs apply to
+  root users too.  Whether an RCP governs an action on no resource (s3:ListAllMyBuckets) AWS does
+  not say: such a deny is reported uncertain.
 - IAM User Guide, "IAM JSON policy elements: Condition" and "Condition operators": operators AND,
   keys of one operator AND, values of one key OR; key names case-insensitive; a negated operator on
   a key absent from the request is true; ``...IfExists`` on an absent key is true; ``Null``
@@ -52,8 +53,10 @@ UNCERTAIN = "uncertain"
 REASON_EXPLICIT_DENY = "explicit_deny"
 REASON_NOT_ALLOWED = "not_allowed"
 
-# Services whose resources RCPs govern (Organizations User Guide, "Resource control policies (RCPs)",
-# "List of AWS services that support RCPs").  IAM is not one of them.
+# Services whose resources RCPs govern: the five of the Organizations User Guide, "Resource control
+# policies (RCPs)" (s3, sts, kms, sqs, secretsmanager), and those added since that AWS's own sample
+# RCPs name (aws-samples/resource-control-policy-examples: ecr, aoss, cognito, logs, dynamodb).
+# IAM is not one of them.
 RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-identity", "cognito-idp", "logs", "dynamodb"})
 
 # IAM has a single endpoint, in us-east-1 for the aws partition: the Region of every IAM request
@@ -706,7 +709,9 @@ def decide_task(task: str, context: dict, scp_levels: list, rcp_levels: list, co
                 resource_name: str | None = None, resource_region: str | None = None, partition: str = "aws") -> dict:
     """decide() for every call of ``task`` (context from root_session_context()), by step.  A step
     is allowed when its essential calls are; a denied call that is not essential is reported on its
-    step without blocking it.  ``allowed`` of the task: every step allowed (None when uncertain)."""
+    step without blocking it.  ``allowed`` of the task: every step allowed (None when uncertain);
+    a step with a ``when`` runs only then (S3's delete_policy and put_policy are the two states),
+    so read the steps for what one run needs."""
     requests = task_requests(task, lookup(context, "aws:PrincipalAccount"), connection_region, resource_name, resource_region, partition)
     steps = []
     for step in TASK_CALLS[task]:
