@@ -29,6 +29,12 @@ Pure functions over policy documents; no AWS call.  The rules, and where AWS sta
 - IAM User Guide, "AWS JSON policy elements: NotPrincipal": SCPs and RCPs do not support
   NotPrincipal (it is still evaluated here, in case a document carries it).
 
+sts:AssumeRoot itself (ASSUME_ROOT) is made by the caller, the management account or the IAM
+delegated administrator, not in the root session: SCPs apply to the caller's account, so none
+apply when the caller is the management account (SCPs never apply to it) and the delegated
+administrator's account SCPs apply otherwise; the target account's SCPs play no part in it.
+Whether an RCP on the target account can stop it AWS does not document: uncertain, not evaluated.
+
 Every statement's outcome is three-valued: ``match``, ``no_match`` or ``uncertain``.  A condition
 that reads a key whose value the collection cannot know, or an operator it does not evaluate,
 makes the outcome ``uncertain`` with the reason named, never a guess."""
