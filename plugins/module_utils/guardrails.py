@@ -104,9 +104,6 @@ UNKNOWN_KEYS = {
     "aws:federatedprovider": "AWS does not document it for root sessions",
     "aws:useragent": "the user agent is written by the SDK on the managed node",
     "aws:referer": "set by the client, not known in advance",
-    "aws:resourceaccount": "AWS does not include it for every action and does not say which root-task actions carry it",
-    "aws:resourceorgid": "AWS does not include it for every action and does not say which root-task actions carry it",
-    "aws:resourceorgpaths": "AWS does not include it for every action and does not say which root-task actions carry it",
     "aws:principaltag/": "AWS does not document principal tags of root sessions",
     "aws:resourcetag/": "the resource's tags are not read by the collection",
 }
@@ -228,8 +225,11 @@ def root_session_context(account_id: str, organization_id: str, org_paths, regio
     request and false for the collection's own direct calls; aws:CalledVia (and First/Last),
     aws:PrincipalServiceName(sList) and aws:Source{Arn,Account,OrgID,OrgPaths} appear only when
     a service calls (for the principal or as itself), so they are absent; no call of the tasks
-    sends tags, so aws:RequestTag/* and aws:TagKeys are absent.  aws:RequestedRegion is the
-    Region of the request: use ``request_context`` for one call."""
+    sends tags, so aws:RequestTag/* and aws:TagKeys are absent.  Every call of the tasks is on a
+    resource of the account itself (its root user, its MFA devices, its buckets and queues), and
+    aws:ResourceAccount, aws:ResourceOrgID and aws:ResourceOrgPaths (multivalued) are defined from
+    the account that owns the resource: the same account, organization and path as the principal's.
+    aws:RequestedRegion is the Region of the request: use ``request_context`` for one call."""
     paths = [org_paths] if isinstance(org_paths, str) else list(org_paths)
     context = {
         "aws:principalarn": f"arn:{partition}:iam::{account_id}:root",
@@ -237,6 +237,9 @@ def root_session_context(account_id: str, organization_id: str, org_paths, regio
         "aws:principalaccount": account_id,
         "aws:principalorgid": organization_id,
         "aws:principalorgpaths": paths,
+        "aws:resourceaccount": account_id,
+        "aws:resourceorgid": organization_id,
+        "aws:resourceorgpaths": list(paths),
         "aws:requestedregion": region,
         "aws:securetransport": "true",
         "aws:principalisawsservice": "false",
@@ -651,17 +654,26 @@ def _entry(action: str, region, policy_type: str, policy, target_id: str, label,
             "target_id": target_id, "statement": label, "reason": reason}
 
 
+def _uncertain(action: str, region, policy_type: str, policy, target_id: str, label, why: str) -> dict:
+    """An entry of ``uncertain``: the denied entry's fields, with ``why`` in place of ``reason``."""
+    entry = _entry(action, region, policy_type, policy, target_id, label, "")
+    del entry["reason"]
+    entry["why"] = why
+    return entry
+
+
 def _evaluate_levels(policy_type: str, action: str, resource: str, context: dict, levels: list, denied: list, uncertain: list) -> None:
     region = lookup(context, "aws:RequestedRegion")
     region = region if isinstance(region, str) else None
+    kind = POLICY_TYPE_NAMES[policy_type]
     for level in levels:
         target_id = level.get("target_id")
         allows, allow_whys = [], []
         for policy in level.get("policies") or []:
             document = policy_document(policy)
             if document is None:
-                uncertain.append({"action": action, "why": f"{POLICY_TYPE_NAMES[policy_type]} {policy.get('name')} "
-                                                            f"({policy.get('id')}) attached to {target_id} is not a JSON policy document"})
+                uncertain.append(_uncertain(action, region, policy_type, policy, target_id, None,
+                                            f"{kind} {policy.get('name')} ({policy.get('id')}) attached to {target_id} is not a JSON policy document"))
                 continue
             for index, statement in enumerate(statements_of(document)):
                 label = statement_label(statement, index)
@@ -670,14 +682,16 @@ def _evaluate_levels(policy_type: str, action: str, resource: str, context: dict
                 if policy_type == RCP and resource == "*":
                     # An action on no resource (s3:ListAllMyBuckets): AWS does not say whether RCPs govern it.
                     if effect == "Deny" and state != NO_MATCH:
-                        uncertain.append({"action": action, "why": f"{_describe(policy_type, policy, target_id, label)} would deny it, "
-                                                                    "but AWS does not document whether RCPs govern an action on no resource"})
+                        uncertain.append(_uncertain(action, region, policy_type, policy, target_id, label,
+                                                    f"{_describe(policy_type, policy, target_id, label)} would deny it, "
+                                                    "but AWS does not document whether RCPs govern an action on no resource"))
                     continue
                 if effect == "Deny":
                     if state == MATCH:
                         denied.append(_entry(action, region, policy_type, policy, target_id, label, REASON_EXPLICIT_DENY))
                     elif state == UNCERTAIN:
-                        uncertain.append({"action": action, "why": f"{_describe(policy_type, policy, target_id, label)} may deny it: {why}"})
+                        uncertain.append(_uncertain(action, region, policy_type, policy, target_id, label,
+                                                    f"{_describe(policy_type, policy, target_id, label)} may deny it: {why}"))
                 elif effect == "Allow":
                     allows.append((state, why))
                     if state == UNCERTAIN:
@@ -688,8 +702,8 @@ def _evaluate_levels(policy_type: str, action: str, resource: str, context: dict
         if state == NO_MATCH:
             denied.append(_entry(action, region, policy_type, None, target_id, None, REASON_NOT_ALLOWED))
         elif state == UNCERTAIN:
-            uncertain.append({"action": action, "why": f"whether any {POLICY_TYPE_NAMES[policy_type]} attached to {target_id} "
-                                                        f"allows it: {'; '.join(allow_whys)}"})
+            uncertain.append(_uncertain(action, region, policy_type, None, target_id, None,
+                                        f"whether any {kind} attached to {target_id} allows it: {'; '.join(allow_whys)}"))
 
 
 def decide(action: str, resource: str, context: dict, scp_levels: list, rcp_levels: list) -> dict:
@@ -700,7 +714,9 @@ def decide(action: str, resource: str, context: dict, scp_levels: list, rcp_leve
     denies (reason explicit_deny); otherwise an Allow is needed at every level (reason not_allowed,
     naming the level).  RCPs: the same, only for actions of services that support RCPs.
 
-    Returns ``{"allowed": True | False | None, "denied": [...], "uncertain": [{"action", "why"}]}``;
+    Returns ``{"allowed": True | False | None, "denied": [...], "uncertain": [...]}``, an uncertain
+    entry holding the denied entry's fields (the statement that may deny, or no policy and no
+    statement for a level whose Allow is uncertain) with ``why`` in place of ``reason``;
     ``allowed`` is True only when nothing denies and nothing is uncertain, None when nothing denies
     but something is uncertain."""
     denied, uncertain = [], []

@@ -69,6 +69,12 @@ def denied_entry(action, target, policy_obj, statement, policy_type=SCP, region=
             "target_id": target, "statement": statement, "reason": reason}
 
 
+def uncertain_entry(action, target, policy_obj, statement, why, policy_type=SCP, region="eu-west-1") -> dict:
+    entry = denied_entry(action, target, policy_obj, statement, policy_type, region)
+    del entry["reason"]
+    return dict(entry, why=why)
+
+
 # ---------------------------------------------------------------------------
 # Condition operators: (operator, key, policy value, context value or ABSENT, expected)
 
@@ -217,8 +223,6 @@ UNKNOWN_CASES = [
     ("StringEquals", "aws:PrincipalType", "Account", "aws:PrincipalType"),
     ("DateGreaterThan", "aws:CurrentTime", "2025-01-01T00:00:00Z", "aws:CurrentTime"),
     ("StringEquals", "aws:ResourceTag/Owner", "security", "aws:ResourceTag/Owner"),
-    ("ForAnyValue:StringLike", "aws:ResourceOrgPaths", f"{ORG}/*", "aws:ResourceOrgPaths"),
-    ("StringNotEqualsIfExists", "aws:ResourceAccount", ACCOUNT, "aws:ResourceAccount"),
     ("StringEquals", "s3:TlsVersion", "1.2", "s3:TlsVersion"),
 ]
 
@@ -228,6 +232,24 @@ def test_an_unknown_key_makes_the_condition_uncertain_and_is_named(operator, key
     state, why = evaluate_condition({operator: {key: value}}, context())
     assert state == UNCERTAIN
     assert f"condition key {named} is not known" in why
+
+
+# The resource keys of a root session's requests: every call is on a resource of the account itself, so AWS defines
+# them from that account ("AWS global condition context keys": aws:ResourceAccount, aws:ResourceOrgID, aws:ResourceOrgPaths).
+RESOURCE_KEY_CASES = [
+    ("StringEquals", "aws:ResourceAccount", ACCOUNT, MATCH),
+    ("StringNotEqualsIfExists", "aws:ResourceAccount", ACCOUNT, NO_MATCH),
+    ("StringEquals", "aws:ResourceOrgID", ORG, MATCH),
+    ("StringNotEquals", "aws:ResourceOrgID", "o-otherorg00", MATCH),
+    ("ForAnyValue:StringLike", "aws:ResourceOrgPaths", f"{ORG}/{ROOT}/{WORKLOADS}/*", MATCH),
+    ("ForAnyValue:StringLike", "aws:ResourceOrgPaths", f"{ORG}/{ROOT}/ou-ab12-99999999/*", NO_MATCH),
+    ("ForAllValues:StringNotLike", "aws:ResourceOrgPaths", f"{ORG}/{ROOT}/{WORKLOADS}/*", NO_MATCH),
+]
+
+
+@pytest.mark.parametrize("operator, key, value, expected", RESOURCE_KEY_CASES)
+def test_the_resource_keys_are_the_accounts_own(operator, key, value, expected):
+    assert evaluate_condition({operator: {key: value}}, context()) == (expected, None)
 
 
 def test_operators_the_module_does_not_evaluate_are_uncertain():
@@ -269,7 +291,9 @@ VARIABLE_CASES = [
     ("StringLike", "aws:PrincipalTag/other", "a*b", MATCH),
     ("StringEquals", "aws:PrincipalTag/price", "${$}5${?}", MATCH),
     # A variable whose key is unknown leaves the condition uncertain.
-    ("StringEquals", "aws:PrincipalAccount", "${aws:ResourceAccount}", UNCERTAIN),
+    ("StringEquals", "aws:PrincipalAccount", "${aws:PrincipalTag/unset}", UNCERTAIN),
+    # The resource's account is the root session's own account (a variable of it resolves).
+    ("StringEquals", "aws:PrincipalAccount", "${aws:ResourceAccount}", MATCH),
     ("StringNotEquals", "aws:PrincipalAccount", "${aws:SourceIp}", UNCERTAIN),
 ]
 
@@ -380,10 +404,22 @@ def test_an_rcp_on_a_queue_and_iam_untouched_by_rcps():
 def test_rcps_on_an_action_without_resource_are_uncertain():
     deny_s3 = policy("p-rcps3", "deny-s3", {"Sid": "S3", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"})
     decision = decide("s3:ListAllMyBuckets", "*", context(), scps(), rcps({ACCOUNT: [deny_s3]}))
-    assert decision == {"allowed": None, "denied": [], "uncertain": [{
-        "action": "s3:ListAllMyBuckets",
-        "why": f"RCP deny-s3 (p-rcps3) attached to {ACCOUNT}, statement S3 would deny it, but AWS does not document whether RCPs "
-               "govern an action on no resource"}]}
+    assert decision == {"allowed": None, "denied": [], "uncertain": [uncertain_entry(
+        "s3:ListAllMyBuckets", ACCOUNT, deny_s3, "S3",
+        f"RCP deny-s3 (p-rcps3) attached to {ACCOUNT}, statement S3 would deny it, but AWS does not document whether RCPs "
+        "govern an action on no resource", policy_type=RCP)]}
+
+
+def test_an_rcp_data_perimeter_on_the_accounts_own_resources():
+    """AWS's data-perimeter pattern: deny unless the resource is in the organization; a root session works on its own
+    account's resources, so the call is decided, not left uncertain."""
+    perimeter = policy("p-perimeter", "resources-in-org", {"Sid": "InOrg", "Effect": "Deny", "Principal": "*", "Action": ["s3:*", "sqs:*"],
+                                                           "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": ORG}}})
+    assert decide("sqs:SetQueueAttributes", QUEUE_ARN, context(), scps(), rcps({ROOT: [perimeter]})) == {"allowed": True, "denied": [], "uncertain": []}
+    elsewhere = policy("p-perimeter", "resources-in-org", dict(perimeter["document"]["Statement"][0],
+                                                               Condition={"StringNotEqualsIfExists": {"aws:ResourceOrgID": "o-otherorg00"}}))
+    assert decide("sqs:SetQueueAttributes", QUEUE_ARN, context(), scps(), rcps({ROOT: [elsewhere]}))["denied"] == [
+        denied_entry("sqs:SetQueueAttributes", ROOT, elsewhere, "InOrg", policy_type=RCP)]
 
 
 def test_rcp_services():
@@ -408,10 +444,10 @@ def test_an_unknown_key_leaves_the_decision_uncertain():
     source_ip = policy("p-ip", "corporate-network", {"Sid": "OnlyFromOffice", "Effect": "Deny", "Action": "*", "Resource": "*",
                                                      "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}})
     decision = decide("iam:GetLoginProfile", ROOT_ARN, context("us-east-1"), scps({WORKLOADS: [source_ip]}), rcps())
-    assert decision == {"allowed": None, "denied": [], "uncertain": [{
-        "action": "iam:GetLoginProfile",
-        "why": f"SCP corporate-network (p-ip) attached to {WORKLOADS}, statement OnlyFromOffice may deny it: NotIpAddress: condition key "
-               "aws:SourceIp is not known: the address AWS sees depends on the managed node's network path"}]}
+    assert decision == {"allowed": None, "denied": [], "uncertain": [uncertain_entry(
+        "iam:GetLoginProfile", WORKLOADS, source_ip, "OnlyFromOffice",
+        f"SCP corporate-network (p-ip) attached to {WORKLOADS}, statement OnlyFromOffice may deny it: NotIpAddress: condition key "
+        "aws:SourceIp is not known: the address AWS sees depends on the managed node's network path", region="us-east-1")]}
     # A certain deny elsewhere still decides it.
     both = decide("sqs:SetQueueAttributes", QUEUE_ARN, context(), scps({WORKLOADS: [source_ip], ACCOUNT: [DENY_QUEUE_WRITES]}), rcps())
     assert both["allowed"] is False
@@ -426,13 +462,16 @@ def test_an_uncertain_allow_at_a_level():
     decision = decide("iam:GetLoginProfile", ROOT_ARN, context("us-east-1"), levels, rcps())
     assert decision["allowed"] is None and decision["denied"] == []
     assert decision["uncertain"][0]["why"].startswith(f"whether any SCP attached to {WORKLOADS} allows it: SCP allow-from-office")
+    assert {key: value for key, value in decision["uncertain"][0].items() if key != "why"} == {
+        "action": "iam:GetLoginProfile", "region": "us-east-1", "policy_type": SCP, "policy_id": None, "policy_name": None,
+        "target_id": WORKLOADS, "statement": None}
 
 
 def test_a_document_that_is_not_json_is_uncertain():
     broken = {"id": "p-broken", "name": "broken", "document": "{not json"}
     decision = decide("iam:GetLoginProfile", ROOT_ARN, context("us-east-1"), scps({ROOT: [broken]}), rcps())
-    assert decision == {"allowed": None, "denied": [], "uncertain": [{
-        "action": "iam:GetLoginProfile", "why": f"SCP broken (p-broken) attached to {ROOT} is not a JSON policy document"}]}
+    assert decision == {"allowed": None, "denied": [], "uncertain": [uncertain_entry(
+        "iam:GetLoginProfile", ROOT, broken, None, f"SCP broken (p-broken) attached to {ROOT} is not a JSON policy document", region="us-east-1")]}
 
 
 def test_documents_given_as_json_text():
@@ -447,12 +486,13 @@ def test_root_session_context():
     built = root_session_context(ACCOUNT, ORG, [ORG_PATH], "eu-west-1")
     assert {key: value for key, value in built.items() if value is not ABSENT} == {
         "aws:principalarn": ROOT_ARN, "aws:assumedroot": "true", "aws:principalaccount": ACCOUNT, "aws:principalorgid": ORG,
-        "aws:principalorgpaths": [ORG_PATH], "aws:requestedregion": "eu-west-1", "aws:securetransport": "true",
+        "aws:principalorgpaths": [ORG_PATH], "aws:resourceaccount": ACCOUNT, "aws:resourceorgid": ORG, "aws:resourceorgpaths": [ORG_PATH],
+        "aws:requestedregion": "eu-west-1", "aws:securetransport": "true",
         "aws:principalisawsservice": "false", "aws:viaawsservice": "false"}
     assert sorted(key for key, value in built.items() if value is ABSENT) == [
         "aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:principalservicename", "aws:principalservicenameslist",
         "aws:requesttag/", "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths", "aws:tagkeys"]
-    for key in ("aws:SourceIp", "aws:CurrentTime", "aws:MultiFactorAuthPresent", "aws:PrincipalType", "aws:ResourceOrgPaths",
+    for key in ("aws:SourceIp", "aws:CurrentTime", "aws:MultiFactorAuthPresent", "aws:PrincipalType",
                 "aws:ResourceTag/Owner", "aws:PrincipalTag/team", "aws:userid"):
         assert guardrails.lookup(built, key) is guardrails.UNKNOWN
     assert root_session_context(ACCOUNT, ORG, ORG_PATH, "eu-west-1")["aws:principalorgpaths"] == [ORG_PATH]
