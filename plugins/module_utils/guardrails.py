@@ -44,6 +44,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
 import ipaddress
 import json
 import re
@@ -68,6 +69,11 @@ RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "a
 # IAM has a single endpoint, in us-east-1 for the aws partition: the Region of every IAM request
 # (IAM User Guide, "AWS global condition context keys", aws:RequestedRegion).
 GLOBAL_SERVICE_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+# The name of a bucket or queue a check does not know (which one a task will unlock): passed as
+# ``resource_name``, it makes a Resource element that names particular buckets or queues uncertain
+# rather than guessed (see _covers_resource).  No bucket or queue name can hold it.
+ANY_NAME = "\0"
 
 CONTROL_TOWER_ROOT_SID = "GRRESTRICTROOTUSER"
 ASSUMED_ROOT_EXEMPTION = '"Null": {"aws:AssumedRoot": "true"}'
@@ -579,12 +585,65 @@ def _covers_action(statement: dict, action: str) -> tuple:
 
 def _covers_resource(statement: dict, resource: str, context: dict) -> tuple:
     """Resource / NotResource: * and ? wildcards and policy variables, case-sensitive; a statement
-    with neither (an SCP may leave Resource out) covers every resource."""
+    with neither (an SCP may leave Resource out) covers every resource.  A resource whose name is
+    ANY_NAME stands for every bucket or queue of the account (see _covers_any_name)."""
+    covers = _covers_any_name if ANY_NAME in resource else lambda value, pattern: _glob(value, pattern, context=context)
     if "Resource" in statement:
-        return _any_of(_glob(resource, str(pattern), context=context) for pattern in _as_list(statement["Resource"]))
+        return _any_of(covers(resource, str(pattern)) for pattern in _as_list(statement["Resource"]))
     if "NotResource" in statement:
-        return _negate(_any_of(_glob(resource, str(pattern), context=context) for pattern in _as_list(statement["NotResource"])))
+        return _negate(_any_of(covers(resource, str(pattern)) for pattern in _as_list(statement["NotResource"])))
     return MATCH, None
+
+
+_STAR, _ONE = ("*",), ("?",)
+
+
+def _glob_tokens(parts) -> tuple:
+    """A resolved pattern as tokens: _STAR, _ONE, or ("=", character)."""
+    tokens = []
+    for literal, piece in parts:
+        for char in piece:
+            tokens.append(("=", char) if literal or char not in "*?" else _STAR if char == "*" else _ONE)
+    return tuple(tokens)
+
+
+def _globs_meet(first: tuple, second: tuple) -> bool:
+    """Whether two * and ? patterns (tokens) match at least one common text."""
+    @functools.lru_cache(maxsize=None)
+    def meet(i: int, j: int) -> bool:
+        a = first[i] if i < len(first) else None
+        b = second[j] if j < len(second) else None
+        if a is None and b is None:
+            return True
+        if (a == _STAR and meet(i + 1, j)) or (b == _STAR and meet(i, j + 1)):
+            return True
+        if a is None or b is None:
+            return False
+        if a == _STAR:
+            return meet(i, j + 1)
+        if b == _STAR:
+            return meet(i + 1, j)
+        return (a == _ONE or b == _ONE or a == b) and meet(i + 1, j + 1)
+    return meet(0, 0)
+
+
+def _covers_any_name(resource: str, pattern: str) -> tuple:
+    """A Resource pattern against an ARN whose bucket or queue name is not known (ANY_NAME):
+    MATCH when a * of the pattern takes any name (arn:aws:s3:::*), NO_MATCH when no name can
+    match (another service's ARN), otherwise UNCERTAIN: the pattern names particular buckets or
+    queues, and whether the task's one is among them is not known.  Policy variables are not
+    resolved here (the check has no request of a named resource): a pattern with one is uncertain."""
+    if _VARIABLE.search(pattern):
+        return UNCERTAIN, f"Resource {pattern} holds a policy variable, and which bucket or queue the task works on is not known"
+    before, after = resource.split(ANY_NAME, 1)
+    pattern_tokens = _glob_tokens([(False, pattern)])
+    if not _globs_meet(pattern_tokens, _glob_tokens([(True, before)]) + (_ONE, _STAR) + _glob_tokens([(True, after)])):
+        return NO_MATCH, None
+    # The unknown name as one character that only a * can take: a * that takes it takes any name.
+    only_star_takes_it = "".join(".*" if token == _STAR else "[^\\0]" if token == _ONE else re.escape(token[1]) for token in pattern_tokens)
+    if re.fullmatch(only_star_takes_it, before + ANY_NAME + after, re.DOTALL) is not None:
+        return MATCH, None
+    return UNCERTAIN, f"Resource {pattern} names particular buckets or queues, and which one the task works on is not known"
 
 
 def _names_principal(principal, context: dict) -> tuple:
@@ -733,7 +792,8 @@ def decide_task(task: str, context: dict, scp_levels: list, rcp_levels: list, co
     is allowed when its essential calls are; a denied call that is not essential is reported on its
     step without blocking it.  ``allowed`` of the task: every step allowed (None when uncertain);
     a step with a ``when`` runs only then (S3's delete_policy and put_policy are the two states),
-    so read the steps for what one run needs."""
+    so read the steps for what one run needs.  ``resource_name`` ANY_NAME: for any bucket or queue
+    of the account (a statement naming particular ones is then uncertain)."""
     requests = task_requests(task, lookup(context, "aws:PrincipalAccount"), connection_region, resource_name, resource_region, partition)
     steps = []
     for step in TASK_CALLS[task]:

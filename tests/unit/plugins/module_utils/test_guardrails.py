@@ -933,3 +933,46 @@ def test_blocking_only_the_password_step():
     allowed, steps, denials, _ = task_outcome("IAMDeleteRootUserCredentials", {PRODUCTION: [keep_password]})
     assert (allowed, steps) == (False, {"access_keys": True, "signing_certificates": True, "mfa_devices": True, "password": False})
     assert denials == [("iam:DeleteLoginProfile", "SCP", "p-keeppw", PRODUCTION, "KeepPassword")]
+
+
+# ---------------------------------------------------------------------------
+# A bucket or queue the check does not know (guardrails.ANY_NAME)
+
+ANY_BUCKET = "arn:aws:s3:::" + guardrails.ANY_NAME
+ANY_QUEUE = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:" + guardrails.ANY_NAME
+NAMES_PARTICULAR = "names particular buckets or queues, and which one the task works on is not known"
+
+
+@pytest.mark.parametrize("resource, pattern, expected", [
+    (ANY_BUCKET, "*", MATCH),
+    (ANY_BUCKET, "arn:aws:s3:::*", MATCH),
+    (ANY_BUCKET, "arn:*:s3:::*", MATCH),
+    (ANY_BUCKET, "arn:aws:iam::*:root", NO_MATCH),
+    (ANY_BUCKET, "arn:aws:sqs:*:*:*", NO_MATCH),
+    (ANY_BUCKET, f"arn:aws:s3:::{BUCKET}", UNCERTAIN),
+    (ANY_BUCKET, "arn:aws:s3:::payments-*", UNCERTAIN),
+    (ANY_BUCKET, "arn:aws:s3:::${aws:PrincipalAccount}-logs", UNCERTAIN),
+    (ANY_QUEUE, "arn:aws:sqs:*:*:*", MATCH),
+    (ANY_QUEUE, f"arn:aws:sqs:eu-west-1:{ACCOUNT}:*", MATCH),
+    (ANY_QUEUE, "arn:aws:sqs:us-east-1:*:*", NO_MATCH),
+    (ANY_QUEUE, "arn:aws:sqs:eu-west-1:999999999999:*", NO_MATCH),
+    (ANY_QUEUE, f"arn:aws:sqs:eu-west-1:{ACCOUNT}:{QUEUE}", UNCERTAIN),
+])
+def test_a_resource_element_against_any_bucket_or_queue(resource, pattern, expected):
+    state, why = evaluate_statement({"Effect": "Deny", "Action": "*", "Resource": pattern}, "s3:GetBucketPolicy", resource, context())
+    assert state == expected
+    assert (why is not None and pattern in why) == (expected == UNCERTAIN)
+    negated, _ = evaluate_statement({"Effect": "Deny", "Action": "*", "NotResource": pattern}, "s3:GetBucketPolicy", resource, context())
+    assert negated == {MATCH: NO_MATCH, NO_MATCH: MATCH, UNCERTAIN: UNCERTAIN}[expected]
+
+
+def test_a_protected_bucket_is_uncertain_when_the_bucket_is_not_known():
+    """The AWS sample that denies deleting one bucket's policy: for a bucket not named, the deny is uncertain, not guessed."""
+    result = decide_task("S3UnlockBucketPolicy", context(), scps({ACCOUNT: [AWS_SAMPLES_SCP_DENY_DELETING]}), rcps(), "eu-west-1",
+                         guardrails.ANY_NAME, "eu-west-1")
+    assert result["allowed"] is None
+    assert {step["step"]: step["allowed"] for step in result["steps"]} == {
+        "find_bucket": True, "read_policy": True, "delete_policy": None, "put_policy": True}
+    (call,) = result["steps"][2]["calls"]
+    assert call["denied"] == [] and [entry["statement"] for entry in call["uncertain"]] == [0]
+    assert NAMES_PARTICULAR in call["uncertain"][0]["why"]
