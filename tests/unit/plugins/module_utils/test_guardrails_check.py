@@ -338,3 +338,49 @@ def test_task_policies_by_arn_and_the_default_region(aws):
     assert (result["task_policies"], result["regions"]) == (["SQSUnlockQueuePolicy"], ["us-east-1"])
     assert result["assume_root"]["evaluated"] is False and result["assume_root"]["action"] == "sts:AssumeRoot"
     assert result["skipped_accounts"] == []
+
+
+def test_accounts_given_by_id_are_looked_up_and_decided_on_their_path(aws):
+    """The look-up (DescribeAccount, ListParents up to the root) gives the path root -> Sandbox -> account; an SCP on Sandbox applies."""
+    aws.caller()
+    aws.respond("organizations", "describe_account", {"Account": account_response(SANDBOX_ACCOUNT)}, AccountId=SANDBOX_ACCOUNT)
+    aws.respond("organizations", "list_parents", {"Parents": [{"Id": SANDBOX, "Type": "ORGANIZATIONAL_UNIT"}]}, ChildId=SANDBOX_ACCOUNT)
+    aws.respond("organizations", "describe_organizational_unit", {"OrganizationalUnit": {"Id": SANDBOX, "Name": "Sandbox"}},
+                OrganizationalUnitId=SANDBOX)
+    aws.respond("organizations", "list_parents", {"Parents": [{"Id": ROOT, "Type": "ROOT"}]}, ChildId=SANDBOX)
+    aws.fail("organizations", "describe_account", "AccountNotFoundException", "You specified an account that doesn't exist.",
+             AccountId="299999999999")
+    root_types(aws, SCP)
+    policies(aws, SCP, ("p-FullAWSAccess", "FullAWSAccess", FULL_AWS_ACCESS, [ROOT, SANDBOX, SANDBOX_ACCOUNT]),
+             ("p-ctroot", "aws-guardrails-ct", CONTROL_TOWER_DEFAULT, [SANDBOX]))
+    result = run(aws, all_accounts=None, account_ids=[SANDBOX_ACCOUNT, "299999999999"], task_policies=["IAMAuditRootUserCredentials"])
+    assert aws.calls[len(CALLER):len(CALLER) + 4] == ["organizations:DescribeAccount", "organizations:ListParents",
+                                                      "organizations:DescribeOrganizationalUnit", "organizations:ListParents"]
+    (account,) = result["accounts"]
+    assert (account["id"], account["ou_path"], verdicts(account)) == (SANDBOX_ACCOUNT, "/Sandbox/", {"IAMAuditRootUserCredentials": False})
+    assert [(skipped["id"], skipped["reason"]) for skipped in result["skipped_accounts"]] == [("299999999999", "not_in_organization")]
+
+
+def test_a_statement_on_particular_buckets_is_uncertain_and_a_non_essential_denial_blocks_nothing(aws):
+    """aws-samples' "deny deleting S3 buckets or objects" ([BUCKET_TO_PROTECT] payments-data): the check does not know which
+    bucket an unlock works on, so the deny is uncertain; a deny of iam:DeleteVirtualMFADevice alone does not block the removal."""
+    protect = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:DeleteObject"],
+                                                       "Resource": ["arn:aws:s3:::payments-data", "arn:aws:s3:::payments-data/*"]}]}
+    keep_devices = {"Version": "2012-10-17", "Statement": [{"Sid": "KeepDevices", "Effect": "Deny", "Action": "iam:DeleteVirtualMFADevice", "Resource": "*"}]}
+    aws.caller()
+    walk(aws, [])
+    root_types(aws, SCP)
+    full_access(aws, SCP, [], ("p-keep", "keep-mfa-devices", keep_devices, [SANDBOX]), ("p-protect", "deny-deleting-s3", protect, [SANDBOX]))
+    result = run(aws, task_policies=["IAMDeleteRootUserCredentials", "S3UnlockBucketPolicy"], regions=["eu-west-1"])
+    sandbox = by_id(result)[SANDBOX_ACCOUNT]
+    assert verdicts(sandbox) == {"IAMDeleteRootUserCredentials": True, "S3UnlockBucketPolicy": None}
+    assert [(entry["action"], entry["essential"]) for entry in sandbox["task_policies"]["IAMDeleteRootUserCredentials"]["denied"]] == [
+        ("iam:DeleteVirtualMFADevice", False)]
+    (uncertain,) = sandbox["task_policies"]["S3UnlockBucketPolicy"]["uncertain"]
+    assert {key: value for key, value in uncertain.items() if key != "why"} == {
+        "action": "s3:DeleteBucketPolicy", "region": "eu-west-1", "policy_type": SCP, "policy_id": "p-protect",
+        "policy_name": "deny-deleting-s3", "target_id": SANDBOX, "statement": 0}
+    assert "names particular buckets or queues" in uncertain["why"]
+    assert result["summary"] == {"IAMDeleteRootUserCredentials": {"allowed": 2, "blocked": 0, "uncertain": 0},
+                                 "S3UnlockBucketPolicy": {"allowed": 1, "blocked": 0, "uncertain": 1}}
+    assert result["remedies"] == []
