@@ -75,6 +75,13 @@ class AccessDenied(RootGuardError):
     error_class = "access_denied"
 
 
+class CannotReadGuardrails(AccessDenied):
+    """The caller may not read the organization's SCPs or RCPs (ListPolicies, DescribePolicy,
+    ListTargetsForPolicy), so which root tasks they allow cannot be told."""
+
+    error_class = "cannot_read_guardrails"
+
+
 class Throttled(RootGuardError):
     error_class = "throttled"
 

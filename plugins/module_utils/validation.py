@@ -32,6 +32,8 @@ TASK_POLICIES = (
     "SQSUnlockQueuePolicy",
 )
 MAX_DURATION_SECONDS = 900
+# A Region name (us-east-1, us-gov-west-1, eu-isoe-west-1, ap-southeast-7), matched with fullmatch().
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 
 # The most accounts a bulk module works on at the same time.
 MAX_CONCURRENCY = 100
@@ -134,6 +136,25 @@ def task_policy_arn(value, option: str = "task_policy") -> str:
         raise InvalidInput(f"{option}: {_shown(value)} is not a root-task policy; use one of {', '.join(TASK_POLICIES)} "
                            f"or its ARN ({TASK_POLICY_PREFIX}<name>).")
     return TASK_POLICY_PREFIX + name
+
+
+def task_policy_names(values, option: str = "task_policies") -> list:
+    """Root-task policies by name (or ARN), unique, in the order given; returns the names."""
+    if not values:
+        raise InvalidInput(f"{option}: the list is empty; give at least one of {', '.join(TASK_POLICIES)}.")
+    return list(dict.fromkeys(task_policy_arn(value, option)[len(TASK_POLICY_PREFIX):] for value in values))
+
+
+def regions(values, default: str, option: str = "regions") -> list:
+    """Region names, unique, in the order given; ``default`` (the module's Region) when none is given."""
+    if values is None:
+        return [default]
+    if not values:
+        raise InvalidInput(f"{option}: the list is empty; give at least one Region, or leave {option} out for the module's Region ({default}).")
+    for value in values:
+        if not isinstance(value, str) or not REGION.fullmatch(value):
+            raise InvalidInput(f"{option}: {_shown(value)} is not a Region name such as us-east-1.")
+    return list(dict.fromkeys(values))
 
 
 def duration_seconds(value, option: str = "duration_seconds") -> int:
