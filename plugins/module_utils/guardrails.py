@@ -23,7 +23,8 @@ Pure functions over policy documents; no AWS call.  The rules, and where AWS sta
   tests presence; ``ForAnyValue:`` is false and ``ForAllValues:`` true on an absent key.
 - IAM User Guide, "IAM policy elements: Variables and tags": ``${key}`` in Resource and Condition
   values, ``${*}``, ``${?}``, ``${$}`` for the literal characters, ``${key, 'default'}``; a variable
-  whose key is absent matches nothing.
+  whose key is absent matches nothing.  "Condition operators": not with the Numeric, Date, Binary
+  and IP address operators (there ``${...}`` is literal text).
 - IAM User Guide, "AWS global condition context keys": what a root session's requests carry
   (see ``root_session_context``).
 - IAM User Guide, "AWS JSON policy elements: NotPrincipal": SCPs and RCPs do not support
@@ -427,13 +428,10 @@ def _date(text: str):
 
 
 def _compared(parse, test):
+    """Numeric and Date operators: "You can not use a policy variable with the Numeric (Date)
+    condition operator" ("Condition operators"), so ``${...}`` is text that is no number or date."""
     def compare(value: str, pattern: str, context: dict) -> tuple:
-        expected = _resolve(pattern, context)
-        if expected is ABSENT:
-            return NO_MATCH, None
-        if isinstance(expected, tuple):
-            return UNCERTAIN, expected[1]
-        expected_value = parse("".join(piece for _literal, piece in expected))
+        expected_value = parse(pattern)
         if expected_value is None:
             return UNCERTAIN, f"the policy value {pattern!r} is not of the operator's type"
         actual = parse(value)

@@ -295,6 +295,9 @@ VARIABLE_CASES = [
     # The resource's account is the root session's own account (a variable of it resolves).
     ("StringEquals", "aws:PrincipalAccount", "${aws:ResourceAccount}", MATCH),
     ("StringNotEquals", "aws:PrincipalAccount", "${aws:SourceIp}", UNCERTAIN),
+    # "You can not use a policy variable with the Numeric (Date) condition operator": the text is no number or date.
+    ("NumericEquals", "aws:PrincipalAccount", "${aws:PrincipalAccount}", UNCERTAIN),
+    ("DateEquals", "aws:PrincipalAccount", "${aws:PrincipalAccount}", UNCERTAIN),
 ]
 
 
