@@ -113,6 +113,9 @@ UNKNOWN_KEYS = {
     "aws:referer": "set by the client, not known in advance",
     "aws:principaltag/": "AWS does not document principal tags of root sessions",
     "aws:resourcetag/": "the resource's tags are not read by the collection",
+    "aws:resourceaccount": "AWS defines it from the owner of the requested resource, and an action on no resource has none",
+    "aws:resourceorgid": "AWS defines it from the owner of the requested resource, and an action on no resource has none",
+    "aws:resourceorgpaths": "AWS defines it from the owner of the requested resource, and an action on no resource has none",
 }
 UNKNOWN_KEY_DEFAULT = "the collection does not know this key's value in a root session"
 
@@ -259,9 +262,19 @@ def root_session_context(account_id: str, organization_id: str, org_paths, regio
     return context
 
 
+RESOURCE_OWNER_KEYS = ("aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths")
+
+
 def request_context(context: dict, request: dict) -> dict:
-    """``context`` for one request of task_requests(): aws:RequestedRegion is the request's Region."""
-    return dict(context, **{"aws:requestedregion": request["region"]})
+    """``context`` for one request of task_requests(): aws:RequestedRegion is the request's Region.
+    For an action on no resource (Resource ``*``: s3:ListAllMyBuckets) aws:ResourceAccount,
+    aws:ResourceOrgID and aws:ResourceOrgPaths are not known: "AWS global condition context keys"
+    defines them from the account that owns the requested resource, and such a request names none."""
+    updated = dict(context, **{"aws:requestedregion": request["region"]})
+    if request["resource"] == "*":
+        for key in RESOURCE_OWNER_KEYS:
+            updated.pop(key, None)
+    return updated
 
 
 def lookup(context: dict, key: str):

@@ -307,6 +307,15 @@ def test_policy_variables(operator, key, value, expected):
     assert evaluate_condition({operator: {key: value}}, request)[0] == expected
 
 
+def test_an_action_on_no_resource_has_no_resource_keys():
+    """aws:ResourceAccount and the resource's organization keys are the owner's of the requested resource: known for a
+    bucket of the account, not for s3:ListAllMyBuckets (Resource "*")."""
+    condition = {"StringEquals": {"aws:ResourceAccount": ACCOUNT}}
+    for resource, expected in ((f"arn:aws:s3:::{BUCKET}", MATCH), ("*", UNCERTAIN)):
+        request = guardrails.request_context(context(), {"region": "eu-west-1", "resource": resource})
+        assert evaluate_condition(condition, request)[0] == expected
+
+
 def test_a_variable_in_the_resource_element():
     statement = {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::${aws:PrincipalAccount}-*"}
     assert evaluate_statement(statement, "s3:GetBucketPolicy", f"arn:aws:s3:::{ACCOUNT}-logs", context())[0] == MATCH
