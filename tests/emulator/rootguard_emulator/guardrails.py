@@ -210,7 +210,11 @@ def check(caller_account: str, caller_of: Callable[[], Caller], service: str, ac
     caller = caller_of()
     if caller.kind == "service-linked":
         return None
-    request = Request(full_action, resource, request_context(caller, caller_path, requested_region(service, region)))
+    context = request_context(caller, caller_path, requested_region(service, region))
+    if resource_account and resource != "*":
+        owner_path = resource_path if resource_path is not None else account_path(resource_account)
+        context.update(policy_eval.resource_context(resource_account, owner_path.org_id, owner_path.org_paths))
+    request = Request(full_action, resource, context)
     if scp_levels is not None:
         decision = policy_eval.evaluate_scps(scp_levels, request)
         if not decision.allowed:

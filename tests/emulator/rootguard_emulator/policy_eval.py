@@ -216,6 +216,23 @@ def root_session_context(
     return context
 
 
+def resource_context(account_id: str, org_id: str | None, org_paths: Sequence[str] | None) -> dict[str, Any]:
+    """The keys of the account that owns the requested resource ("AWS global condition context keys"), to merge into a
+    principal's context for a request on a resource of an account.
+
+    ``aws:ResourceAccount`` "is always included in the request context for most service actions" (the exceptions are
+    EBS, some EC2 copy actions, EventBridge and WorkSpaces images; none of S3, SQS, IAM or STS);
+    ``aws:ResourceOrgID`` and ``aws:ResourceOrgPaths`` (multivalued) only "if the account that owns the resource is a
+    member of an organization". Assumed, as AWS documents nothing for it: an action on no resource (``Resource``
+    ``*``, as ``s3:ListAllMyBuckets``) has no owner, so the caller leaves these keys out.
+    """
+    context: dict[str, Any] = {"aws:ResourceAccount": account_id}
+    if org_id:
+        context["aws:ResourceOrgID"] = org_id
+        context["aws:ResourceOrgPaths"] = list(org_paths or [])
+    return context
+
+
 PRINCIPAL_KINDS = ("role", "user", "root")
 
 
