@@ -141,6 +141,11 @@ OPERATOR_CASES = [
     ("Null", "aws:AssumedRoot", "false", {"aws:AssumedRoot": "true"}, True),
     ("Null", "aws:AssumedRoot", "false", ABSENT, False),
     ("Null", "aws:AssumedRoot", True, ABSENT, True),
+    # BinaryEquals: base64 on both sides, compared byte for byte.
+    ("BinaryEquals", "s3:x-binary", "QmluYXJ5", {"s3:x-binary": "QmluYXJ5"}, True),
+    ("BinaryEquals", "s3:x-binary", "T3RoZXI=", {"s3:x-binary": "QmluYXJ5"}, False),
+    ("BinaryEquals", "s3:x-binary", "QmluYXJ5", ABSENT, False),
+    ("BinaryEqualsIfExists", "s3:x-binary", "QmluYXJ5", ABSENT, True),
     ("Bool", "aws:SecureTransport", "true", {"aws:SecureTransport": "true"}, True),
     ("Bool", "aws:SecureTransport", "true", {"aws:SecureTransport": "false"}, False),
     ("Bool", "aws:SecureTransport", True, {"aws:SecureTransport": True}, True),
@@ -331,7 +336,7 @@ def test_policy_variables_in_conditions(condition, context, expected):
 
 @pytest.mark.parametrize(
     "operator",
-    ["StringMatches", "ForSomeValues:StringEquals", "NullIfExists", "ForAnyValue:Null", "BinaryEquals", "stringequals", "StringEqualsIfexists"],
+    ["StringMatches", "ForSomeValues:StringEquals", "NullIfExists", "ForAnyValue:Null", "stringequals", "StringEqualsIfexists"],
 )
 def test_unknown_operators_raise(operator):
     with pytest.raises(UnknownOperatorError, match="condition operator|Null takes"):

@@ -27,6 +27,8 @@ Rules and their sources (AWS page names):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import ipaddress
 import json
@@ -581,6 +583,7 @@ BASE_OPERATORS: dict[str, tuple[str, bool]] = {
     "DateGreaterThan": ("DateGreaterThan", False),
     "DateGreaterThanEquals": ("DateGreaterThanEquals", False),
     "Bool": ("Bool", False),
+    "BinaryEquals": ("BinaryEquals", False),
     "IpAddress": ("IpAddress", False),
     "NotIpAddress": ("IpAddress", True),
     "Null": ("Null", False),
@@ -764,6 +767,16 @@ def _bool(context_value: str, tokens: list[Token]) -> bool:
     return context_value.lower() == _literal(tokens).lower()
 
 
+def _binary_equals(context_value: str, policy_value: str) -> bool:
+    """BinaryEquals ("Condition operators", Binary condition operators): "compares the value of the specified key byte
+    for byte against a base-64 encoded representation of the binary value in the policy". The request context holds
+    binary values base64-encoded too; text that is not base64 matches nothing."""
+    try:
+        return base64.b64decode(context_value, validate=True) == base64.b64decode(policy_value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+
+
 def _ip_address(context_value: str, policy_value: str) -> bool:
     try:
         address = ipaddress.ip_address(context_value.strip())
@@ -789,6 +802,7 @@ COMPARATORS: dict[str, Any] = {
     "DateGreaterThan": _date(lambda left, right: left > right),
     "DateGreaterThanEquals": _date(lambda left, right: left >= right),
     "Bool": _bool,
+    "BinaryEquals": _binary_equals,
     "IpAddress": _ip_address,
 }
 
