@@ -3,7 +3,8 @@
 real run of vend_accounts.yml that creates, moves and retags accounts, judged the same way).
 
 One ansible-playbook run calls every module of the collection once, for real, on a freshly seeded
-organization whose centralized root access is off, with the inventory plugin listing the accounts
+organization whose centralized root access is off and whose SCPs are enabled (FullAWSAccess only, so
+root_task_guardrails_info reads the policies), with the inventory plugin listing the accounts
 first.  The emulator's request log records every call with its service, action and principal: the
 calls made with the caller's own credentials (principal ``iam``) are what the identity running the
 playbooks must be allowed; the calls made in root sessions (principal ``root``) are scoped by AWS's
@@ -23,9 +24,10 @@ import json
 import pathlib
 import subprocess
 
+import boto3
 import pytest
 
-from conftest import PLAYBOOKS, ansible_command, ansible_environment
+from conftest import PLAYBOOKS, REGION, ansible_command, ansible_environment
 from rootguard_emulator.client import EmulatorClient
 from rootguard_emulator.evidence import action
 from rootguard_emulator.policies import TASK_POLICY_PREFIX, allowed_actions
@@ -53,7 +55,7 @@ VENDING_WRITES = frozenset({
     "organizations:TagResource",
     "organizations:UntagResource",
 })
-RESULTS = ("features_info_before", "account_info", "service_access", "delegated_administrator", "features",
+RESULTS = ("features_info_before", "account_info", "service_access", "delegated_administrator", "features", "guardrails",
            "root_session", "audit", "removal", "recovery", "bucket_policy", "queue_policy", "features_info_after")
 
 
@@ -85,6 +87,11 @@ def run(emulator, tmp_path_factory):
         # Without Account.Paths (AWS before 2026, or an older botocore) the lookup of accounts given by id climbs
         # the OUs with ListParents: the policy grants that fallback, and the calls with Paths are a subset of it.
         control.configure_api(account_paths=False)
+        # SCPs enabled (every level keeps FullAWSAccess): the guardrails check reads the policies, as it would in most
+        # organizations; with no policy type enabled it reads none.
+        organizations = boto3.client("organizations", endpoint_url=emulator.endpoint, region_name=REGION,
+                                     aws_access_key_id="testing", aws_secret_access_key="testing")
+        organizations.enable_policy_type(RootId=truth["root_id"], PolicyType="SERVICE_CONTROL_POLICY")
         active = [account for account in truth["accounts"] if account["state"] == "ACTIVE"]
         bucket_account = next(account for account in active if any(bucket["locked"] for bucket in account["buckets"]))
         queue_account = next(account for account in active if account["queues"])
@@ -135,6 +142,9 @@ def test_every_module_ran_and_changed_what_a_first_hardening_changes(run):
         assert results[name]["changed"] is True, (name, results[name])
     assert results["features_info_before"]["enabled_features"] == []
     assert results["features_info_after"]["enabled_features"] == ["RootCredentialsManagement", "RootSessions"]
+    assert results["guardrails"]["changed"] is False
+    assert results["guardrails"]["policy_types_enabled"] == ["SERVICE_CONTROL_POLICY"]
+    assert {verdict for allowed in results["guardrails"]["summary"].values() for verdict, count in allowed.items() if count} == {"allowed"}
 
 
 def test_the_policy_grants_exactly_the_calls_the_caller_made(run, policy):
