@@ -596,7 +596,7 @@ VARIABLE_FAMILIES = frozenset({"StringEquals", "StringEqualsIgnoreCase", "String
 def parse_operator(name: str) -> Operator:
     """``[ForAnyValue:|ForAllValues:]<Operator>[IfExists]``, spelled as AWS spells it; anything else raises
     ``UnknownOperatorError``. ``Null`` takes neither ``IfExists`` nor a qualifier."""
-    qualifier, _, base = name.rpartition(":")
+    qualifier, _separator, base = name.rpartition(":")
     if qualifier and qualifier not in QUALIFIERS:
         raise UnknownOperatorError(f"unknown set qualifier {qualifier!r} in condition operator {name!r}")
     if_exists = base.endswith("IfExists")

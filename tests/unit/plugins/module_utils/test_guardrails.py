@@ -934,7 +934,7 @@ def test_published_policies_are_not_changed_by_evaluation():
 def test_a_non_essential_call_denied_does_not_block_its_step():
     no_virtual_delete = policy("p-nomfadelete", "no-virtual-mfa-delete",
                                {"Sid": "KeepDevices", "Effect": "Deny", "Action": "iam:DeleteVirtualMFADevice", "Resource": "*"})
-    allowed, steps, denials, _ = task_outcome("IAMDeleteRootUserCredentials", {ACCOUNT: [no_virtual_delete]})
+    allowed, steps, denials, _uncertain = task_outcome("IAMDeleteRootUserCredentials", {ACCOUNT: [no_virtual_delete]})
     assert (allowed, steps["mfa_devices"]) == (True, True)
     assert denials == [("iam:DeleteVirtualMFADevice", "SCP", "p-nomfadelete", ACCOUNT, "KeepDevices")]
 
@@ -942,7 +942,7 @@ def test_a_non_essential_call_denied_does_not_block_its_step():
 def test_blocking_only_the_password_step():
     keep_password = policy("p-keeppw", "keep-login-profile",
                            {"Sid": "KeepPassword", "Effect": "Deny", "Action": "iam:DeleteLoginProfile", "Resource": "*"})
-    allowed, steps, denials, _ = task_outcome("IAMDeleteRootUserCredentials", {PRODUCTION: [keep_password]})
+    allowed, steps, denials, _uncertain = task_outcome("IAMDeleteRootUserCredentials", {PRODUCTION: [keep_password]})
     assert (allowed, steps) == (False, {"access_keys": True, "signing_certificates": True, "mfa_devices": True, "password": False})
     assert denials == [("iam:DeleteLoginProfile", "SCP", "p-keeppw", PRODUCTION, "KeepPassword")]
 
@@ -974,7 +974,7 @@ def test_a_resource_element_against_any_bucket_or_queue(resource, pattern, expec
     state, why = evaluate_statement({"Effect": "Deny", "Action": "*", "Resource": pattern}, "s3:GetBucketPolicy", resource, context())
     assert state == expected
     assert (why is not None and pattern in why) == (expected == UNCERTAIN)
-    negated, _ = evaluate_statement({"Effect": "Deny", "Action": "*", "NotResource": pattern}, "s3:GetBucketPolicy", resource, context())
+    negated, _why = evaluate_statement({"Effect": "Deny", "Action": "*", "NotResource": pattern}, "s3:GetBucketPolicy", resource, context())
     assert negated == {MATCH: NO_MATCH, NO_MATCH: MATCH, UNCERTAIN: UNCERTAIN}[expected]
 
 

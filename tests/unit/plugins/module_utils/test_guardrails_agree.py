@@ -299,8 +299,8 @@ LEVEL_CASES = [
     Case("RCP deny SQS to root", rcps=at(ACCOUNT, rcp_deny({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}, action="sqs:*"))),
     Case("RCP deny S3 without TLS", rcps=at(ROOT, rcp_deny({"BoolIfExists": {"aws:SecureTransport": "false"}}, action="s3:*"))),
     Case("RCP deny S3 and IAM: IAM is not an RCP service", rcps=at(ROOT, rcp_deny(action=["s3:*", "iam:*"]))),
-    Case("RCP deny on the resources of one OU", rcps=at(ROOT, rcp_deny({"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": f"{ORG}/{ROOT}/{PLATFORM}/*"}},
-                                                                        action=["s3:*", "sqs:*"]))),
+    Case("RCP deny on the resources of one OU",
+         rcps=at(ROOT, rcp_deny({"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": f"{ORG}/{ROOT}/{PLATFORM}/*"}}, action=["s3:*", "sqs:*"]))),
     Case("RCP with an unknown key", rcps=at(ROOT, rcp_deny({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, action="s3:*"))),
     Case("RCP missing at one level", rcps=at(WORKLOADS, {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}), rcp_detached=(WORKLOADS,)),
@@ -539,8 +539,9 @@ EXPECTED_UNCERTAIN_COUNTS = {
 
 
 def test_uncertain_counts_per_reason():
-    counts = collections.Counter(uncertain_reason(entry) for *_rest, call, _decision in decide_all() if call["allowed"] is None
-                                for entry in call["uncertain"])
+    counts = collections.Counter(uncertain_reason(entry)
+                                 for *_rest, call, _decision in decide_all() if call["allowed"] is None
+                                 for entry in call["uncertain"])
     assert dict(counts) == EXPECTED_UNCERTAIN_COUNTS
 
 

@@ -153,8 +153,8 @@ def test_a_policy_type_not_enabled_is_not_read_and_not_enforced(aws):
     root_types(aws, SCP)
     full_access(aws, SCP, production)
     result = run(aws)
-    assert aws.calls[len(CALLER) + len(WALK):] == ["organizations:ListRoots", "organizations:ListPolicies", "organizations:DescribePolicy",
-                                                    "organizations:ListTargetsForPolicy"]
+    assert aws.calls[len(CALLER) + len(WALK):] == [
+        "organizations:ListRoots", "organizations:ListPolicies", "organizations:DescribePolicy", "organizations:ListTargetsForPolicy"]
     assert result["policy_types_enabled"] == [SCP]
     assert result["policy_types"] == {
         SCP: {"status": "ENABLED", "enforced": True, "policies": 1, "message": f"SCPs are enabled on root {ROOT} and enforced."},
