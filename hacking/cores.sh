@@ -11,7 +11,15 @@ entries=$2
 shift 2
 here=$(dirname "$0")
 
+# Built side by side (pip waits on the network as much as on the CPU); any failure fails the whole.
+pids=()
 for entry in $entries; do
   core=${entry%%:*}
-  "$here/side_venv.sh" "$cores_dir/ansible-core-${core%.*}" "${entry#*:}" "ansible-core==$core" "$@"
+  "$here/side_venv.sh" "$cores_dir/ansible-core-${core%.*}" "${entry#*:}" "ansible-core==$core" "$@" &
+  pids+=("$!")
 done
+status=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
+done
+exit "$status"

@@ -38,9 +38,11 @@ def list_organizations_features(self: IamResponse) -> ActionResult:
     return ActionResult(orgs.feature_response(backend))
 
 
-def _toggle(feature: str, enable: bool) -> Callable[[IamResponse], ActionResult]:
+def feature_toggle(feature: str, enable: bool, management_only: bool = False) -> Callable[[IamResponse], ActionResult]:
+    """The handler of an IAM call that enables or disables one organization feature (orgs.iam_feature_context
+    checks its preconditions) and answers with the features enabled."""
     def handler(self: IamResponse) -> ActionResult:
-        backend = orgs.iam_feature_context(self.current_account, enabling=enable)
+        backend = orgs.iam_feature_context(self.current_account, enabling=enable, management_only=management_only)
         if enable:
             orgs.root_features(backend).add(feature)
         else:
@@ -233,7 +235,7 @@ def install() -> None:
         _ORIGINALS.setdefault(name, getattr(IamResponse, name))
         setattr(IamResponse, name, handler)
     IamResponse.list_organizations_features = list_organizations_features
-    IamResponse.enable_organizations_root_credentials_management = _toggle("RootCredentialsManagement", True)
-    IamResponse.disable_organizations_root_credentials_management = _toggle("RootCredentialsManagement", False)
-    IamResponse.enable_organizations_root_sessions = _toggle("RootSessions", True)
-    IamResponse.disable_organizations_root_sessions = _toggle("RootSessions", False)
+    IamResponse.enable_organizations_root_credentials_management = feature_toggle("RootCredentialsManagement", True)
+    IamResponse.disable_organizations_root_credentials_management = feature_toggle("RootCredentialsManagement", False)
+    IamResponse.enable_organizations_root_sessions = feature_toggle("RootSessions", True)
+    IamResponse.disable_organizations_root_sessions = feature_toggle("RootSessions", False)

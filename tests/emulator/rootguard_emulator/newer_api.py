@@ -21,7 +21,7 @@ import botocore.session
 from botocore.model import NoShapeFoundError
 from moto.organizations.models import FakeAccount, FakeDelegatedAdministrator, OrganizationsBackend
 
-from . import orgs
+from . import iam_ext, orgs
 from .state import STATE
 
 ORGANIZATION_IAM_RESOURCES = "OrganizationIamResources"
@@ -130,25 +130,6 @@ def pad_session_token(token: str, minimum: int) -> str:
     return (token + padding)[:minimum]
 
 
-# ---------------------------------------------------------------------------
-# IAM: organization-level resources
-
-def _organization_level_resources(enable: bool):
-    def handler(self: Any) -> Any:
-        from moto.core.responses import ActionResult
-
-        backend = orgs.iam_feature_context(self.current_account, management_only=True)
-        if enable:
-            orgs.root_features(backend).add(ORGANIZATION_IAM_RESOURCES)
-        else:
-            # The emulator holds no organization-level resources (workload identity providers and
-            # templates), so OrganizationLevelResourcesExistException never applies.
-            orgs.root_features(backend).discard(ORGANIZATION_IAM_RESOURCES)
-        return ActionResult(orgs.feature_response(backend))
-
-    return handler
-
-
 def install() -> None:
     from moto.iam.responses import IamResponse
 
@@ -156,7 +137,9 @@ def install() -> None:
     _ORIGINALS.setdefault("describe_delegated_administrator", FakeDelegatedAdministrator.describe)
     FakeAccount.describe = describe_account
     FakeDelegatedAdministrator.describe = describe_delegated_administrator
+    # Management account only. The emulator holds no organization-level resources (workload identity providers
+    # and templates), so OrganizationLevelResourcesExistException never applies to the disable.
     if knows_operation("iam", "EnableOrganizationLevelResources"):
-        IamResponse.enable_organization_level_resources = _organization_level_resources(True)
+        IamResponse.enable_organization_level_resources = iam_ext.feature_toggle(ORGANIZATION_IAM_RESOURCES, True, management_only=True)
     if knows_operation("iam", "DisableOrganizationLevelResources"):
-        IamResponse.disable_organization_level_resources = _organization_level_resources(False)
+        IamResponse.disable_organization_level_resources = iam_ext.feature_toggle(ORGANIZATION_IAM_RESOURCES, False, management_only=True)

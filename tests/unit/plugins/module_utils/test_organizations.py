@@ -472,6 +472,23 @@ def test_list_accounts_unknown_ou(aws):
     assert "organizations:ListAccountsForParent" not in aws.calls
 
 
+# What a look-up of the management account and 210000000002 and 210000000005 finds, whether the OUs come from
+# ListParents or from Account.Paths: the accounts, and the OUs above them and no other.
+def looked_up_accounts() -> list:
+    return [
+        account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", ou_ids=[ROOT], management_account=True, tags={}),
+        account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", ou_ids=[ROOT, WORKLOADS, PRODUCTION],
+                       management_account=False, tags={}),
+        account_result("210000000005", parent_id=WORKLOADS, ou_path="/Workloads/", ou_ids=[ROOT, WORKLOADS], management_account=False, tags={}),
+    ]
+
+
+LOOKED_UP_OUS = [
+    {"id": WORKLOADS, "name": "Workloads", "parent_id": ROOT, "ou_path": "/Workloads/"},
+    {"id": PRODUCTION, "name": "Production", "parent_id": WORKLOADS, "ou_path": "/Workloads/Production/"},
+]
+
+
 def parents_of(aws, child_id: str, parent_id: str) -> None:
     kind = "ROOT" if parent_id.startswith("r-") else "ORGANIZATIONAL_UNIT"
     aws.respond("organizations", "list_parents", {"Parents": [{"Id": parent_id, "Type": kind}]}, ChildId=child_id)
@@ -501,17 +518,8 @@ def test_a_few_explicit_ids_are_looked_up_without_listing_the_organization(aws):
              AccountId="999999999999")
     targets = Targets(account_ids=("999999999999", "210000000005", MANAGEMENT, "210000000003", "210000000002", "210000000005"))
     result = organizations.list_accounts(aws.factory, targets, include_tags=False)
-    assert result["accounts"] == [
-        account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", ou_ids=[ROOT], management_account=True, tags={}),
-        account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", ou_ids=[ROOT, WORKLOADS, PRODUCTION],
-                       management_account=False, tags={}),
-        account_result("210000000005", parent_id=WORKLOADS, ou_path="/Workloads/", ou_ids=[ROOT, WORKLOADS], management_account=False, tags={}),
-    ]
-    # The OUs above the looked-up accounts, and no other.
-    assert result["organizational_units"] == [
-        {"id": WORKLOADS, "name": "Workloads", "parent_id": ROOT, "ou_path": "/Workloads/"},
-        {"id": PRODUCTION, "name": "Production", "parent_id": WORKLOADS, "ou_path": "/Workloads/Production/"},
-    ]
+    assert result["accounts"] == looked_up_accounts()
+    assert result["organizational_units"] == LOOKED_UP_OUS
     assert result["skipped_accounts"] == [
         {"id": "210000000003", "name": "account-210000000003", "state": "SUSPENDED", "ou_path": "/Workloads/Production/",
          "parent_id": PRODUCTION, "reason": "not_active", "message": "the account is SUSPENDED."},
@@ -539,16 +547,8 @@ def test_paths_save_the_list_parents_calls(aws):
     aws.respond("organizations", "describe_account", {"Account": with_paths(
         account_response("210000000005"), f"{ORG}/{ROOT}/{WORKLOADS}/210000000005/")}, AccountId="210000000005")
     result = organizations.list_accounts(aws.factory, Targets(account_ids=("210000000005", MANAGEMENT, "210000000002")), include_tags=False)
-    assert result["accounts"] == [
-        account_result(MANAGEMENT, parent_id=ROOT, ou_path="/", ou_ids=[ROOT], management_account=True, tags={}),
-        account_result("210000000002", parent_id=PRODUCTION, ou_path="/Workloads/Production/", ou_ids=[ROOT, WORKLOADS, PRODUCTION],
-                       management_account=False, tags={}),
-        account_result("210000000005", parent_id=WORKLOADS, ou_path="/Workloads/", ou_ids=[ROOT, WORKLOADS], management_account=False, tags={}),
-    ]
-    assert result["organizational_units"] == [
-        {"id": WORKLOADS, "name": "Workloads", "parent_id": ROOT, "ou_path": "/Workloads/"},
-        {"id": PRODUCTION, "name": "Production", "parent_id": WORKLOADS, "ou_path": "/Workloads/Production/"},
-    ]
+    assert result["accounts"] == looked_up_accounts()
+    assert result["organizational_units"] == LOOKED_UP_OUS
     assert aws.calls == CALLER + ["organizations:DescribeAccount"] * 2 + ["organizations:DescribeOrganizationalUnit"] * 2 + [
         "organizations:DescribeAccount"]
 
