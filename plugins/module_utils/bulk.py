@@ -35,6 +35,7 @@ STATUSES = (STATUS_OK, STATUS_CHANGED, STATUS_WOULD_CHANGE, STATUS_SKIPPED, STAT
 DEFAULT_CONCURRENCY = 10
 # The reason of an account never started because the run was stopped.
 REASON_INTERRUPTED = "interrupted"
+REASON_BLOCKED = "blocked_by_guardrail"
 # How often the watcher looks at the processes that started the module.
 WATCH_SECONDS = 0.5
 
@@ -322,6 +323,8 @@ def target_accounts(factory, targets, feature: str, control=None) -> tuple:
     orgs = factory.client("organizations")
     tree = organizations.read_as(caller, organizations.load_tree, orgs, caller, targets)
     accounts, skipped = targeting.select(tree, dataclasses.replace(targets, include_inactive=False), skip_management=True)
+    for account in accounts:
+        account["ou_ids"] = organizations.ou_ids(tree, account["parent_id"])
     if control is not None:
         for entry in skipped:
             control.finished(skipped_result(entry))

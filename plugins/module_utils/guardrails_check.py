@@ -30,6 +30,8 @@ REGIONAL_TASKS = frozenset({"S3UnlockBucketPolicy", "SQSUnlockQueuePolicy"})
 ENABLED = "ENABLED"
 NOT_ENABLED = "NOT_ENABLED"
 POLICY_READS = ("organizations:ListPolicies", "organizations:DescribePolicy", "organizations:ListTargetsForPolicy")
+# The guardrails option of the modules that open root sessions in many accounts (doc fragment rootguard.aws.guardrails).
+ARGUMENT_SPEC = {"guardrails": {"type": "str", "choices": ["check", "ignore"], "default": "ignore"}}
 NOT_SUBJECT = "the management account: SCPs and RCPs never apply to it, and centralized root access does not work in it"
 
 
@@ -198,29 +200,47 @@ def policy_type_report(root_id: str, statuses: dict, policies_by_type: dict) -> 
     return report
 
 
+class Reading:
+    """The organization's SCPs and RCPs as read once for a run: the root, the policy types enabled
+    on it, every policy of those types with its document and targets."""
+
+    def __init__(self, orgs):
+        self.root_id, self.statuses = root_policy_types(orgs)
+        self.enabled = [policy_type for policy_type in POLICY_TYPES if self.statuses.get(policy_type) == ENABLED]
+        self.policies_by_type = {policy_type: read_policies(orgs, policy_type) for policy_type in self.enabled}
+        self.attached_by_type = {policy_type: attachments(policies) for policy_type, policies in self.policies_by_type.items()}
+        self.policies_by_id = {policy["id"]: policy for policies in self.policies_by_type.values() for policy in policies}
+
+    def denials(self, account: dict, organization_id: str, task: str, regions: list) -> dict:
+        """AWS action -> the entries denying it to a root session of ``account`` (which carries
+        ``ou_ids``) in ``task``, each with its ``remedy``; essential or not, since a caller deciding
+        call by call needs them all.  Uncertain calls are not in it: they are attempted."""
+        verdict = decide_account_task(task, account, organization_id, account_levels(account, self.attached_by_type), regions)
+        by_action = {}
+        for entry in verdict["denied"]:
+            remedy = guardrails.remedy_for(entry, self.policies_by_id.get(entry["policy_id"]))
+            by_action.setdefault(entry["action"], []).append(dict(entry, remedy=remedy))
+        return by_action
+
+
 def check_guardrails(factory, targets, tasks: list, regions: list) -> dict:
     """The whole check: reads once, decides every targeted account."""
     listing = list_accounts(factory, targets, include_tags=False)
-    orgs = factory.client("organizations")
-    root_id, statuses = root_policy_types(orgs)
-    enabled = [policy_type for policy_type in POLICY_TYPES if statuses.get(policy_type) == ENABLED]
-    policies_by_type = {policy_type: read_policies(orgs, policy_type) for policy_type in enabled}
-    attached_by_type = {policy_type: attachments(policies) for policy_type, policies in policies_by_type.items()}
-    policies_by_id = {policy["id"]: policy for policies in policies_by_type.values() for policy in policies}
-    accounts = [evaluate_account(account, listing["organization_id"], attached_by_type, tasks, regions) for account in listing["accounts"]]
+    reading = Reading(factory.client("organizations"))
+    accounts = [evaluate_account(account, listing["organization_id"], reading.attached_by_type, tasks, regions) for account in listing["accounts"]]
     return {
         "changed": False,
         "organization_id": listing["organization_id"],
         "management_account_id": listing["management_account_id"],
-        "root_id": root_id,
-        "policy_types_enabled": enabled,
-        "policy_types": policy_type_report(root_id, statuses, policies_by_type),
+        "root_id": reading.root_id,
+        "policy_types_enabled": reading.enabled,
+        "policy_types": policy_type_report(reading.root_id, reading.statuses, reading.policies_by_type),
         "task_policies": list(tasks),
         "regions": list(regions),
         "accounts": accounts,
         "skipped_accounts": listing["skipped_accounts"],
         "summary": summarize(accounts, tasks),
-        "remedies": remedies(accounts, policies_by_id),
+        "remedies": remedies(accounts, reading.policies_by_id),
         "assume_root": {"action": guardrails.ASSUME_ROOT["action"], "evaluated": False,
                         "scp": guardrails.ASSUME_ROOT["scp"], "rcp": guardrails.ASSUME_ROOT["rcp"]},
     }

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 
-from . import bulk, validation
+from . import bulk, guardrails, guardrails_check, validation
 from .errors import RootGuardError, SessionExpired, is_code
 from .clients import call, iso_time, paginate
 from .root_sessions import RootSession
 from .validation import CREDENTIAL_TYPES, TASK_POLICY_PREFIX, VIRTUAL_MFA
 
+AUDIT_TASK = "IAMAuditRootUserCredentials"
+DELETE_TASK = "IAMDeleteRootUserCredentials"
 AUDIT_POLICY = TASK_POLICY_PREFIX + "IAMAuditRootUserCredentials"
 DELETE_POLICY = TASK_POLICY_PREFIX + "IAMDeleteRootUserCredentials"
 RECOVERY_POLICY = TASK_POLICY_PREFIX + "IAMCreateRootUserPassword"
@@ -201,20 +203,40 @@ def left_device_error(serials: list, error: RootGuardError) -> RootGuardError:
         error.aws_error_code, error.operation)
 
 
-def audit_account(session) -> dict:
-    return read_credentials(session.client("iam"), last_used=True)
+def audit_account(session, last_used: bool = True) -> dict:
+    return read_credentials(session.client("iam"), last_used=last_used)
 
 
-def audit(factory, targets, workers: int, fail_on_error: bool, control=None) -> dict:
-    """root_credentials_info: one audit session per account, 1 + 4 calls (+1 per access key)."""
+def audit(factory, targets, workers: int, fail_on_error: bool, control=None, check_guardrails: bool = False) -> dict:
+    """root_credentials_info: one audit session per account, 1 + 4 calls (+1 per access key).  With
+    ``check_guardrails``, an account whose guardrails deny root sessions any of the four reads is
+    skipped before its root session (a partial audit cannot say whether it is compliant), and one
+    where they deny only GetAccessKeyLastUsed is audited without the last use of its keys."""
     caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
+    guard = Guard(factory, caller, AUDIT_TASK, check_guardrails)
+    denials = {account["id"]: guard.denials(account) for account in accounts}
+    workable, blocked = [], []
+    for account in accounts:
+        denied = denials[account["id"]]
+        entries = [entry for kind in _READERS for entry in blocked_entries(denied, READ_ACTIONS[kind], step="read", credential_type=kind)]
+        if entries:
+            blocked.append(blocked_row(account, "audit the root user's credentials here", entries))
+            if control is not None:
+                control.finished(blocked[-1])
+        else:
+            workable.append(account)
 
     def work(session, result):
-        result.update(found=session.run(audit_account), status=bulk.STATUS_OK)
+        denied = denials[result["id"]]
+        last_used = blocked_entries(denied, LAST_USED_ACTION, step="last_used", credential_type="access_keys")
+        result.update(found=session.run(lambda current: audit_account(current, last_used=not last_used)), status=bulk.STATUS_OK)
+        if check_guardrails:
+            result["blocked"] = last_used
 
-    results = bulk.map_accounts(bulk.per_account(work, bulk.new_sessions(factory, AUDIT_POLICY)), accounts, workers, control)
+    results = bulk.map_accounts(bulk.per_account(work, bulk.new_sessions(factory, AUDIT_POLICY)), workable, workers, control) + blocked
     compliant = sum(1 for result in results if result["found"] and result["found"]["compliant"])
-    return bulk.module_result(caller, results, skipped, fail_on_error, {"compliant_accounts": compliant})
+    outcome = bulk.module_result(caller, results, skipped, fail_on_error, {"compliant_accounts": compliant})
+    return with_blocked_summary(outcome, guard, fail_on_error)
 
 
 def merge_attempts(attempts: list) -> list:
@@ -247,9 +269,86 @@ def devices_left_in_journal(records: list) -> tuple:
                 continue
             if step.get("done") or step.get("already_absent"):
                 left.pop(step["id"], None)
-            elif step.get("error"):
+            elif step.get("error") or step.get("blocked"):
                 left[step["id"]] = True
     return tuple(serial for serial in left if VIRTUAL_MFA.match(serial))
+
+
+# ---------------------------------------------------------------------------
+# Guardrails: the calls the organization's SCPs and RCPs deny to root sessions, decided before
+# any root session from one read of the policies (guardrails_check.Reading)
+
+# The call that reads each credential type, and the call of each removal step.
+READ_ACTIONS = {"password": "iam:GetLoginProfile", "access_keys": "iam:ListAccessKeys",
+                "signing_certificates": "iam:ListSigningCertificates", "mfa_devices": "iam:ListMFADevices"}
+LAST_USED_ACTION = "iam:GetAccessKeyLastUsed"
+STEP_ACTIONS = {"delete_access_key": "iam:DeleteAccessKey", "delete_signing_certificate": "iam:DeleteSigningCertificate",
+                "deactivate_mfa_device": "iam:DeactivateMFADevice", "delete_virtual_mfa_device": "iam:DeleteVirtualMFADevice",
+                "delete_login_profile": "iam:DeleteLoginProfile"}
+_ENTRY_FIELDS = ("action", "policy_type", "policy_id", "policy_name", "target_id", "statement", "reason", "remedy")
+
+
+class Guard:
+    """The guardrails of one root task for the accounts of a run: ``denials(account)`` is AWS
+    action -> the entries that deny it (no entry: allowed or uncertain, so attempted).  With
+    guardrails ``ignore`` nothing is read and nothing is denied."""
+
+    def __init__(self, factory, caller, task: str, check: bool):
+        self.task = task
+        self.organization_id = caller.organization_id
+        self.region = factory.region
+        self.reading = guardrails_check.Reading(factory.client("organizations")) if check else None
+
+    def denials(self, account: dict) -> dict:
+        if self.reading is None:
+            return {}
+        return self.reading.denials(account, self.organization_id, self.task, [self.region])
+
+    def report(self) -> dict:
+        return {"root_id": self.reading.root_id, "policy_types_enabled": self.reading.enabled, "task_policy": self.task}
+
+
+def blocked_entries(denials: dict, action: str, **where) -> list:
+    """The entries denying ``action``, each with ``where`` (the step or credential type it stops)."""
+    return [dict(where, **{field: entry[field] for field in _ENTRY_FIELDS}) for entry in denials.get(action, ())]
+
+
+def blocked_message(what: str, entries: list) -> str:
+    """Why a root session may not do ``what``: each denying statement once, with its remedy."""
+    named = {}
+    for entry in entries:
+        kind = guardrails.POLICY_TYPE_NAMES[entry["policy_type"]]
+        if entry["policy_id"]:
+            where = f"{kind} {entry['policy_name']} ({entry['policy_id']}) statement {entry['statement']} attached to {entry['target_id']}"
+        else:
+            where = f"no {kind} attached to {entry['target_id']} allows it"
+        named.setdefault(where, (entry["action"], entry["remedy"]))
+    reasons = "; ".join(f"{action} is denied: {where}. {remedy}" for where, (action, remedy) in named.items())
+    return f"The organization's guardrails do not let root sessions {what}: {reasons}"
+
+
+def blocked_row(account: dict, what: str, entries: list) -> dict:
+    """An account skipped before any root session because the guardrails stop ``what``."""
+    result = bulk.account_result(account)
+    result.update(status=bulk.STATUS_SKIPPED, reason=bulk.REASON_BLOCKED, blocked=entries, error_message=blocked_message(what, entries))
+    return result
+
+
+def with_blocked_summary(result: dict, guard: Guard, fail_on_error: bool) -> dict:
+    """The module's result with ``guardrails`` and ``summary.blocked`` (accounts where the
+    guardrails stopped anything); with ``fail_on_error``, a failure naming them.  Unchanged when
+    the guardrails were not checked."""
+    if guard.reading is None:
+        return result
+    blocked = [entry["id"] for entry in result["accounts"] if entry.get("blocked")]
+    result["summary"]["blocked"] = len(blocked)
+    result["guardrails"] = guard.report()
+    if blocked and fail_on_error and not result.get("failed"):
+        result["failed"] = True
+        result["msg"] = (f"The organization's guardrails stopped root sessions in {len(blocked)} of {result['summary']['total']} accounts: "
+                         f"{', '.join(blocked[:20])}{' ...' if len(blocked) > 20 else ''}; everything they allowed was done. "
+                         "See accounts[].blocked for the policy, the statement and the remedy.")
+    return result
 
 
 def _account_of(serial: str) -> str:
@@ -262,12 +361,15 @@ class Removal:
     ``read`` plans an account's steps and ``clean`` runs them; the account's session lives from
     the read to the clean-up (per_account releases its client in between, so memory does not
     grow with a client per account).  ``left_devices``: serials of virtual MFA devices an earlier
-    run deactivated but could not delete, deleted in their accounts."""
+    run deactivated but could not delete, deleted in their accounts.  ``denials``: account id ->
+    the calls the guardrails deny (Guard.denials): a type whose read is denied is not read, a step
+    whose call is denied is not attempted; both are reported in the account's ``blocked``."""
 
-    def __init__(self, factory, types, left_devices=()):
+    def __init__(self, factory, types, left_devices=(), denials=None):
         self.factory = factory
         self.types = types
         self.left_devices = left_devices
+        self.denials = denials or {}
         self._sessions = {}
 
     def session(self, account_id: str) -> RootSession:
@@ -275,14 +377,36 @@ class Removal:
             self._sessions[account_id] = RootSession(self.factory, account_id, DELETE_POLICY)
         return self._sessions[account_id]
 
+    def readable(self, account_id: str) -> list:
+        """The chosen credential types whose read the guardrails allow in the account."""
+        denied = self.denials.get(account_id, {})
+        return [kind for kind in self.types if READ_ACTIONS[kind] not in denied]
+
     def read(self, session, result: dict) -> None:
+        denied = self.denials.get(result["id"], {})
+        types = self.readable(result["id"])
+        blocked = [entry for kind in self.types if kind not in types
+                   for entry in blocked_entries(denied, READ_ACTIONS[kind], step="read", credential_type=kind)]
         left = [serial for serial in self.left_devices if _account_of(serial) == result["id"]]
-        found = session.run(lambda current: read_credentials(current.client("iam"), last_used=False, types=self.types))
-        result.update(found=found, actions=plan_removal(found, self.types, left))
-        result["status"] = bulk.STATUS_WOULD_CHANGE if result["actions"] else bulk.STATUS_OK
+        found = session.run(lambda current: read_credentials(current.client("iam"), last_used=False, types=types))
+        actions = []
+        for step in plan_removal(found, types, left):
+            stopped = blocked_entries(denied, STEP_ACTIONS[step["action"]], step=step["action"], id=step["id"])
+            actions.append(dict(not_done(step), blocked=stopped) if stopped else step)
+            blocked.extend(stopped)
+        result.update(found=found, actions=actions)
+        if self.denials:
+            result["blocked"] = blocked
+        if any(not step.get("blocked") for step in actions):
+            result["status"] = bulk.STATUS_WOULD_CHANGE
+        elif blocked:
+            result.update(status=bulk.STATUS_SKIPPED, reason=bulk.REASON_BLOCKED,
+                          error_message=blocked_message("remove what is left of the root credentials here", blocked))
+        else:
+            result["status"] = bulk.STATUS_OK
 
     def clean(self, session, result: dict) -> None:
-        planned = result["actions"]
+        planned = [step for step in result["actions"] if not step.get("blocked")]
         attempts: list = []
 
         def work(current):
@@ -294,9 +418,9 @@ class Removal:
         except RootGuardError:
             # The session was lost for good: report each step as the attempts left it.
             tried = [steps for steps in attempts if steps]
-            result["actions"] = merge_attempts(tried) if tried else [not_done(step) for step in planned]
+            result["actions"] = with_blocked_steps(result["actions"], merge_attempts(tried) if tried else [not_done(step) for step in planned])
             raise
-        result["actions"] = merge_attempts(attempts)
+        result["actions"] = with_blocked_steps(result["actions"], merge_attempts(attempts))
         if error is not None:
             raise error
         result["status"] = bulk.STATUS_CHANGED if any(step["done"] for step in result["actions"]) else bulk.STATUS_OK
@@ -313,6 +437,13 @@ class Removal:
     def cleaning(self):
         """per_account for the clean-up of accounts already read (their rows from the read)."""
         return bulk.per_account(self.clean, self.session, row=lambda result: result)
+
+
+def with_blocked_steps(actions: list, outcomes: list) -> list:
+    """The account's steps in order: the blocked ones as planned, the others as ``outcomes`` (of the
+    steps not blocked, in order) left them."""
+    attempted = iter(outcomes)
+    return [step if step.get("blocked") else next(attempted) for step in actions]
 
 
 def not_cleaned(result: dict) -> dict:
@@ -337,14 +468,33 @@ def blast_radius_exceeded(caller, results: list, skipped: list, due: list, limit
     return outcome
 
 
+def unreadable_accounts(accounts: list, removal: Removal) -> tuple:
+    """(the accounts with a chosen type the guardrails let root sessions read, the rows of those
+    skipped because they let them read none: no root session is opened there)."""
+    workable, rows = [], []
+    for account in accounts:
+        if removal.readable(account["id"]):
+            workable.append(account)
+            continue
+        denied = removal.denials.get(account["id"], {})
+        entries = [entry for kind in removal.types for entry in blocked_entries(denied, READ_ACTIONS[kind], step="read", credential_type=kind)]
+        rows.append(blocked_row(account, "read the root user's credentials here", entries))
+    return workable, rows
+
+
 def remove(factory, targets, types, workers: int, max_changed_accounts, check_mode: bool, fail_on_error: bool,
-           control=None, left_devices=()) -> dict:
+           control=None, left_devices=(), check_guardrails: bool = False) -> dict:
     """root_credentials state=absent.  With a blast-radius limit (or in check mode), every account
     is read first and the limit is checked before any write; without one, each account is read
-    and cleaned in one go."""
+    and cleaned in one go.  With ``check_guardrails``, the SCPs and RCPs are read once before any
+    root session, and what they deny is neither read nor attempted (Removal)."""
     control = control or bulk.RunControl()
     caller, accounts, skipped = bulk.target_accounts(factory, targets, CREDENTIALS_FEATURE, control)
-    removal = Removal(factory, types, left_devices)
+    guard = Guard(factory, caller, DELETE_TASK, check_guardrails)
+    removal = Removal(factory, types, left_devices, {account["id"]: guard.denials(account) for account in accounts} if check_guardrails else None)
+    accounts, blocked = unreadable_accounts(accounts, removal)
+    for row in blocked:
+        control.finished(row)
     if max_changed_accounts is None and not check_mode:
         results = bulk.map_accounts(removal.reading(removal.read_and_clean), accounts, workers, control)
     else:
@@ -353,13 +503,15 @@ def remove(factory, targets, types, workers: int, max_changed_accounts, check_mo
         if max_changed_accounts is not None and len(due) > max_changed_accounts:
             if not check_mode:
                 record_reads(control, results, but_due=False)
-            return blast_radius_exceeded(caller, results, skipped, due, max_changed_accounts)
+            return with_blocked_summary(blast_radius_exceeded(caller, results + blocked, skipped, due, max_changed_accounts), guard, False)
         if not check_mode:
             record_reads(control, results, but_due=True)
             cleaned = {result["id"]: result for result in bulk.map_accounts(removal.cleaning(), due, workers, control, not_cleaned)}
             results = [cleaned.get(result["id"], result) for result in results]
+    results += blocked
     diff = _diff(results, lambda result: inventory(result["found"]), lambda result: inventory(result["found"], result["actions"]))
-    return bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)
+    outcome = bulk.module_result(caller, results, skipped, fail_on_error, {"diff": diff}, check_mode)
+    return with_blocked_summary(outcome, guard, fail_on_error)
 
 
 def recovery_due(session, present: bool) -> bool:
@@ -417,7 +569,8 @@ def password_recovery(factory, targets, present: bool, workers: int, check_mode:
 
 def root_credentials_info(factory, params: dict, check_mode: bool) -> dict:
     targets, workers = bulk.targets_and_concurrency(params)
-    return bulk.run(params, AUDIT_MODULE, check_mode, lambda control: audit(factory, targets, workers, params["fail_on_error"], control))
+    check = params["guardrails"] == "check"
+    return bulk.run(params, AUDIT_MODULE, check_mode, lambda control: audit(factory, targets, workers, params["fail_on_error"], control, check))
 
 
 def devices_to_delete(params: dict, control, given: tuple) -> tuple:
@@ -442,7 +595,8 @@ def root_credentials(factory, params: dict, check_mode: bool) -> dict:
 
     def task(control):
         left = devices_to_delete(params, control, given)
-        return remove(factory, targets, types, workers, limit, check_mode, params["fail_on_error"], control, left)
+        return remove(factory, targets, types, workers, limit, check_mode, params["fail_on_error"], control, left,
+                      params["guardrails"] == "check")
 
     return bulk.run(params, REMOVAL_MODULE, check_mode, task)
 

@@ -80,7 +80,7 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows, per account that changes, its credentials before and after.
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.guardrails, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
@@ -124,7 +124,9 @@ organization_id:
   type: str
   sample: o-a1b2c3d4e5
 summary:
-  description: How many accounts ended in each status, and the total.
+  description:
+    - How many accounts ended in each status, and the total.
+    - With O(guardrails=check), also C(blocked) - how many accounts have anything in C(blocked).
   returned: always
   type: dict
   sample: {"ok": 20, "changed": 37, "would_change": 0, "skipped": 2, "failed": 1, "total": 60}
@@ -132,6 +134,13 @@ error_class:
   description: V(blast_radius_exceeded) when more accounts would change than O(max_changed_accounts).
   returned: failure
   type: str
+guardrails:
+  description:
+    - With O(guardrails=check) - C(root_id), C(policy_types_enabled) (the policy types enforced, read once before any
+      root session) and C(task_policy) (the task whose calls were decided). Absent without the check.
+  returned: when O(guardrails=check)
+  type: dict
+  sample: {"root_id": "r-ab12", "policy_types_enabled": ["SERVICE_CONTROL_POLICY"], "task_policy": "IAMDeleteRootUserCredentials"}
 accounts:
   description: One entry per targeted account (skipped ones included), sorted by id.
   returned: always
@@ -156,7 +165,9 @@ accounts:
           V(would_change) (check mode, or stopped by the blast-radius limit), V(skipped) or V(failed).
       type: str
     reason:
-      description: Why a skipped account was skipped; V(interrupted) for an account the run never started because it was stopped.
+      description: Why a skipped account was skipped; V(interrupted) for an account the run never started because it was stopped; V(blocked_by_guardrail) (O(guardrails=check)) for an
+        account where the guardrails let root sessions do nothing of the task, with C(blocked) and an C(error_message)
+        naming the policies.
       type: str
     found:
       description:
@@ -172,6 +183,16 @@ accounts:
           credential was already gone when this run's call reached it) and C(error) (why it was not done).
       type: list
       elements: dict
+    blocked:
+      description:
+        - With O(guardrails=check) - what the organization's guardrails stopped in the account, one entry per denying
+          statement (or level without an Allow) and call not made - C(step) (V(read), or the removal step such as V(delete_login_profile)), C(credential_type) or
+          C(id), C(action) (the AWS action, such as V(iam:DeleteLoginProfile)), C(policy_type) (V(SERVICE_CONTROL_POLICY)
+          or V(RESOURCE_CONTROL_POLICY)), C(policy_id), C(policy_name), C(target_id) (where the policy is attached),
+          C(statement) (its Sid, or its index), C(reason) (V(explicit_deny) or V(not_allowed)) and C(remedy).
+        - Empty when nothing was stopped; absent without the check.
+      type: list
+      elements: dict
     error_class:
       description: For a failed account, the kind of error.
       type: str
@@ -183,7 +204,7 @@ accounts:
       type: str
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, guardrails_check, targeting
 from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
 from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import root_credentials
 from ansible_collections.rootguard.aws.plugins.module_utils.validation import CREDENTIAL_TYPES
@@ -193,6 +214,7 @@ def main():
     run_module(dict(
         targeting.ARGUMENT_SPEC,
         **bulk.ARGUMENT_SPEC,
+        **guardrails_check.ARGUMENT_SPEC,
         state={"type": "str", "choices": ["absent"], "default": "absent"},
         credential_types={"type": "list", "elements": "str", "choices": list(CREDENTIAL_TYPES), "default": list(CREDENTIAL_TYPES)},
         max_changed_accounts={"type": "int"},

@@ -23,7 +23,7 @@ description:
 author:
   - RootGuard maintainers (@rootguard)
 options: {}
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.attributes.info, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.guardrails, rootguard.aws.attributes.info, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
@@ -74,10 +74,19 @@ compliant_accounts:
   type: int
   sample: 42
 summary:
-  description: How many accounts ended in each status, and the total.
+  description:
+    - How many accounts ended in each status, and the total.
+    - With O(guardrails=check), also C(blocked) - how many accounts have anything in C(blocked).
   returned: always
   type: dict
   sample: {"ok": 57, "changed": 0, "would_change": 0, "skipped": 2, "failed": 1, "total": 60}
+guardrails:
+  description:
+    - With O(guardrails=check) - C(root_id), C(policy_types_enabled) (the policy types enforced, read once before any
+      root session) and C(task_policy) (the task whose calls were decided). Absent without the check.
+  returned: when O(guardrails=check)
+  type: dict
+  sample: {"root_id": "r-ab12", "policy_types_enabled": ["SERVICE_CONTROL_POLICY"], "task_policy": "IAMDeleteRootUserCredentials"}
 accounts:
   description: One entry per targeted account (skipped ones included), sorted by id.
   returned: always
@@ -100,7 +109,9 @@ accounts:
       description: V(ok) (audited), V(skipped) or V(failed).
       type: str
     reason:
-      description: Why a skipped account was skipped - V(management_account), V(not_active), V(excluded) or V(not_in_organization).
+      description: Why a skipped account was skipped - V(management_account), V(not_active), V(excluded) or V(not_in_organization); V(blocked_by_guardrail) (O(guardrails=check)) for an
+        account where the guardrails let root sessions do nothing of the task, with C(blocked) and an C(error_message)
+        naming the policies.
       type: str
     found:
       description: The root user's credentials (null when skipped or failed).
@@ -130,6 +141,16 @@ accounts:
       description: Always empty for this module.
       type: list
       elements: dict
+    blocked:
+      description:
+        - With O(guardrails=check) - what the organization's guardrails stopped in the account, one entry per denying
+          statement (or level without an Allow) and call not made - C(step) (V(read), or V(last_used) for C(GetAccessKeyLastUsed)), C(credential_type) or
+          C(id), C(action) (the AWS action, such as V(iam:DeleteLoginProfile)), C(policy_type) (V(SERVICE_CONTROL_POLICY)
+          or V(RESOURCE_CONTROL_POLICY)), C(policy_id), C(policy_name), C(target_id) (where the policy is attached),
+          C(statement) (its Sid, or its index), C(reason) (V(explicit_deny) or V(not_allowed)) and C(remedy).
+        - Empty when nothing was stopped; absent without the check.
+      type: list
+      elements: dict
     error_class:
       description: For a failed account, the kind of error, such as V(access_denied), V(denied_by_scp) or V(throttled).
       type: str
@@ -141,13 +162,13 @@ accounts:
       type: str
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import bulk, targeting
+from ansible_collections.rootguard.aws.plugins.module_utils import bulk, guardrails_check, targeting
 from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
 from ansible_collections.rootguard.aws.plugins.module_utils.root_credentials import root_credentials_info
 
 
 def main():
-    run_module(dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC), root_credentials_info, **targeting.MODULE_OPTIONS)
+    run_module(dict(targeting.ARGUMENT_SPEC, **bulk.ARGUMENT_SPEC, **guardrails_check.ARGUMENT_SPEC), root_credentials_info, **targeting.MODULE_OPTIONS)
 
 
 if __name__ == "__main__":
