@@ -2,10 +2,15 @@
 # `make demo`: harden an organization of 25 member accounts with the
 # collection's harden_organization.yml, against the local AWS emulator.
 #
-#   1. the plan: the playbook in check mode (nothing is written to "AWS");
+#   0. guardrails as real organizations carry them: an OU under Control
+#      Tower's AWS-GR_RESTRICT_ROOT_USER (root sessions denied), one under the
+#      same control with ExemptAssumeRoot (tests/emulator/demo_guardrails.py);
+#   1. the plan: the playbook in check mode (nothing is written to "AWS"),
+#      with the accounts whose root sessions the guardrails would stop;
 #   2. the real run, confirmed (rootguard_confirm=true): centralized root
-#      access on, an audit, the removal of every member's root credentials,
-#      and an audit proving it - JSON, CSV and HTML reports under reports/;
+#      access on, an audit, the removal of the root credentials of every
+#      member the guardrails let root sessions work in, and an audit proving
+#      it - JSON, CSV and HTML reports under reports/;
 #   3. the same playbook again in check mode: nothing left to change.
 #
 # Run by the Makefile from the repository root with the virtualenv's bin on
@@ -51,6 +56,9 @@ say "Local AWS emulator: an organization of $MEMBER_ACCOUNTS member accounts in 
     "clean, partial and full root credentials, a suspended account); centralized root access is off."
 emulator_start "$WORK" "$MEMBER_ACCOUNTS" mixed
 say "ready at $AWS_ENDPOINT_URL (pid $EMULATOR_PID)"
+say "Guardrails, as landing zones set them (SCPs enabled on the root):"
+python "$(dirname "${BASH_SOURCE[0]}")/demo_guardrails.py" "$WORK/truth.json" | sed 's/^/      /'
+say "The run does not fail on the accounts they block (rootguard_fail_on_blocked=false); without it, it ends failed, listing them."
 
 # run NAME REPORT_DIR ARGS...: ansible-playbook into reports/demo-NAME.log; print the summary it writes.
 run() {
@@ -68,13 +76,13 @@ run() {
 }
 
 step "1. The plan (check mode: no write call)"
-run plan "$REPORTS/plan" --check
+run plan "$REPORTS/plan" --check -e rootguard_fail_on_blocked=false
 
 step "2. Harden, confirmed"
-run harden "$REPORTS" -e rootguard_confirm=true -e rootguard_max_changed_accounts="$MEMBER_ACCOUNTS"
+run harden "$REPORTS" -e rootguard_confirm=true -e rootguard_max_changed_accounts="$MEMBER_ACCOUNTS" -e rootguard_fail_on_blocked=false
 
 step "3. Again, in check mode: nothing left to change"
-run recheck "$REPORTS/recheck" --check -e rootguard_confirm=true
+run recheck "$REPORTS/recheck" --check -e rootguard_confirm=true -e rootguard_fail_on_blocked=false
 
 step "Reports"
 for report in "$REPORTS"/root-credentials-*.{html,csv,json}; do

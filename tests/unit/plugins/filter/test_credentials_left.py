@@ -47,3 +47,17 @@ def test_a_clean_audit_proves_the_removal():
     assert credentials_left(REMOVAL, audit, ALL_TYPES) == []
     assert credentials_left({"accounts": []}, {"accounts": []}, ALL_TYPES) == []
     assert FilterModule().filters() == {"credentials_left": credentials_left}
+
+
+def test_a_type_the_guardrails_kept_is_not_expected_gone():
+    removal = {"accounts": [
+        {"id": "1", "status": "changed", "blocked": [{"step": "delete_login_profile", "id": None, "action": "iam:DeleteLoginProfile"}]},
+        {"id": "2", "status": "changed", "blocked": [{"step": "read", "credential_type": "mfa_devices", "action": "iam:ListMFADevices"}]},
+        {"id": "3", "status": "changed", "blocked": []},
+    ]}
+    password_and_mfa = found(password={"present": True}, mfa_devices=[{"serial": "x"}])
+    audit = {"accounts": [{"id": account_id, "status": "ok", "found": password_and_mfa} for account_id in ("1", "2", "3")]}
+
+    assert credentials_left(removal, audit, ["password"]) == ["2", "3"]
+    assert credentials_left(removal, audit, ["mfa_devices"]) == ["1", "3"]
+    assert credentials_left(removal, audit, ALL_TYPES) == ["1", "2", "3"]
