@@ -21,8 +21,8 @@ options:
       - V(check) needs C(organizations:ListPolicies), C(organizations:DescribePolicy) and
         C(organizations:ListTargetsForPolicy); an IAM delegated administrator has them only where the organization's
         delegation policy allows them, and gets the error class C(cannot_read_guardrails) otherwise.
-      - V(ignore) reads no policy and makes every call; a call the guardrails deny then fails with C(scp_denied) or
-        C(access_denied). The roles and playbooks of this collection check by default.
+      - V(ignore) reads no policy and makes every call; a call the guardrails deny then fails its account with the error
+        class C(denied_by_scp) or C(denied_by_rcp). The roles and playbooks of this collection check by default.
     type: str
     choices: [check, ignore]
     default: ignore

@@ -44,6 +44,15 @@ def test_demo_plans_hardens_rechecks_and_reports(tmp_path):
 
     plan = (reports / "plan" / "harden-summary.txt").read_text()
     assert "iam:EnableOrganizationsRootCredentialsManagement" in plan and "iam:EnableOrganizationsRootSessions" in plan
+    # The guardrails: the root-denying OU's two accounts named with the policy and Control Tower's remedy; the exempted
+    # OU's accounts are not blocked.
+    guarded = dict(re.findall(r"^ +/(RootDenied|RootSessionsExempt)/ \((ou-[a-z0-9-]+)\): SCP \S+ \(p-[a-z0-9]+\) on (\d{12}, \d{12})$", screen, re.M))
+    assert set(guarded) == {"RootDenied", "RootSessionsExempt"}, screen
+    denied = guarded["RootDenied"].split(", ")
+    assert "  IAMDeleteRootUserCredentials: allowed in 22 member account(s), blocked in 2, uncertain in 0" in plan
+    blocked = [line for line in plan.splitlines() if line.startswith("Blocked:")]
+    assert len(blocked) == 1 and "statement GRRESTRICTROOTUSER" in blocked[0] and all(account in blocked[0] for account in denied)
+    assert "with its parameter ExemptAssumeRoot" in plan
     before = json.loads((reports / "root-credentials-before.json").read_text())
     after = json.loads((reports / "root-credentials-after.json").read_text())
     audited = before["summary"]["audited"]
@@ -53,6 +62,8 @@ def test_demo_plans_hardens_rechecks_and_reports(tmp_path):
     assert f"Removal: credentials removed in {before['summary']['noncompliant']} account(s)" in screen
     assert f"After: {audited} account(s) audited, {audited} without any root credential, 0 with one" in screen
     assert "would remove credentials in 0 account(s)" in screen
+    assert "Stopped by the guardrails in 2 account(s) - not attempted; everything else went ahead:" in screen
+    assert {account["id"] for account in before["accounts"] if account.get("reason") == "blocked_by_guardrail"} == set(denied)
     for name in ("root-credentials-before", "root-credentials-after"):
         for suffix in (".json", ".csv", ".html"):
             assert str(reports / (name + suffix)) in screen

@@ -105,7 +105,11 @@ def test_harden_plans_skips_and_cleans_as_the_guardrails_decide(control, emulato
     summary = (reports / "harden-summary.txt").read_text()
     assert "Stopped by the guardrails in 3 account(s) - not attempted; everything else went ahead:" in summary, harden.stdout[-6000:]
     for account_id in placed["denied"]:
-        assert f"  {account_id} - reading password (iam:GetLoginProfile)" in summary
+        line = next(line for line in summary.splitlines() if line.startswith(f"  {account_id} - "))
+        assert line.endswith(f"stopped by SCP guardrail-denied ({policies['denied']}) statement GRRESTRICTROOTUSER attached to {org['ous']['denied']}.")
+        assert all(f"reading {kind} (iam:{call})" in line for kind, call in (
+            ("access_keys", "ListAccessKeys"), ("signing_certificates", "ListSigningCertificates"), ("mfa_devices", "ListMFADevices"),
+            ("password", "GetLoginProfile")))
     assert (f"  {placed['keep_password'][0]} - delete_login_profile (iam:DeleteLoginProfile) stopped by SCP guardrail-keep_password "
             f"({policies['keep_password']}) statement KeepRootPassword attached to {org['ous']['keep_password']}.") in summary
     assert "The organization's guardrails stopped root sessions in 3 account(s)" in harden.stdout
