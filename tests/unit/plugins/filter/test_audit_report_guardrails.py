@@ -21,8 +21,12 @@ TASKS = (AUDIT, DELETE, PASSWORD, S3_UNLOCK, SQS_UNLOCK)
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
 CLEAN = {"compliant": True, "password": {"present": False}, "access_keys": [], "signing_certificates": [], "mfa_devices": []}
-MANAGEMENT, DENIED, EXEMPT, UNCERTAIN, BLOCKED, OUTSIDE = ("123456789012", "111111111111", "222222222222", "333333333333", "444444444444",
-                                                          "555555555555")
+MANAGEMENT = "123456789012"
+DENIED = "111111111111"  # under the root-denying policy; its audit failed
+EXEMPT = "222222222222"
+UNCERTAIN = "333333333333"  # a statement on particular buckets
+BLOCKED = "444444444444"  # skipped by root_credentials_info: blocked_by_guardrail
+OUTSIDE = "555555555555"  # not in the organization
 
 
 def denied(action, statement="GRRESTRICTROOTUSER", policy_id="p-root1234", policy_name="aws-guardrails-root", target_id="ou-deny",
