@@ -17,6 +17,7 @@ import json
 import pathlib
 
 import boto3
+import yaml
 
 import policy_examples as examples
 from conftest import REGION
@@ -28,6 +29,7 @@ MANAGEMENT = "123456789012"
 TASKS = ("IAMAuditRootUserCredentials", "IAMDeleteRootUserCredentials", "IAMCreateRootUserPassword", "S3UnlockBucketPolicy",
          "SQSUnlockQueuePolicy")
 PLAYBOOK = str(pathlib.Path(__file__).parents[2] / "playbooks" / "audit_organization.yml")
+ROLE = pathlib.Path(__file__).parents[2] / "roles" / "root_credentials_audit"
 INCLUDE = "audit_guardrails_include.yml"
 REPORT = "root-credentials-audit"
 DENY_NAME, EXEMPT_NAME = "aws-guardrails-RestrictRoot", "aws-guardrails-RestrictRootExempt"
@@ -223,3 +225,42 @@ def test_a_caller_that_may_not_read_the_policies_is_stopped_before_any_root_sess
     assert (facts["result"], facts["reports"], facts["summary"]) == (None, {}, {})
     assert "sts:AssumeRoot" not in calls(control)
     assert list(report_dir.iterdir()) == []
+
+
+# An account that root_credentials_info skips because the guardrails deny its audit (its guardrails: check option),
+# as that module returns it; and one that failed.
+BLOCKED_RESULT = {"organization_id": "o-a1b2c3d4e5", "accounts": [
+    {"id": "210000000001", "name": "blocked", "ou_path": "/Workloads/", "parent_id": "ou-work", "status": "skipped",
+     "reason": "blocked_by_guardrail", "found": None,
+     "error_message": "The guardrails deny this account's audit: SCP aws-guardrails-RestrictRoot (p-root1234), statement GRRESTRICTROOTUSER.",
+     "blocked": [{"action": "iam:ListAccessKeys", "region": "us-east-1", "policy_type": "SERVICE_CONTROL_POLICY", "policy_id": "p-root1234",
+                  "policy_name": DENY_NAME, "target_id": "ou-work", "statement": "GRRESTRICTROOTUSER", "reason": "explicit_deny",
+                  "essential": True, "remedy": "Enable the control with its ExemptAssumeRoot parameter."}]},
+    {"id": "210000000002", "name": "failed", "ou_path": "/", "parent_id": "r-root", "status": "failed", "found": None,
+     "error_class": "denied_by_scp", "error_message": "Denied.", "aws_error_code": "AccessDenied"},
+    {"id": "210000000003", "name": "clean", "ou_path": "/", "parent_id": "r-root", "status": "ok",
+     "found": {"compliant": True, "password": {"present": False}, "access_keys": [], "signing_certificates": [], "mfa_devices": []}},
+]}
+
+
+def test_the_roles_failure_lists_blocked_accounts_with_their_policy(run_playbook, tmp_path):
+    """The role's own "Fail when accounts could not be audited" task, run over the report of a synthetic
+    root_credentials_info result that holds an account skipped with the reason blocked_by_guardrail."""
+    tasks = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text(encoding="utf-8"))
+    step = next(task for task in tasks if task["name"] == "Fail when accounts could not be audited")
+    playbook = tmp_path / "role_failure_step.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": "The role's failure step", "hosts": "localhost", "gather_facts": False,
+        "vars": {"root_credentials_audit__report": "{{ synthetic | rootguard.aws.audit_report }}",
+                 "root_credentials_audit_reports": {"json": "/srv/audit/root-credentials-audit.json"}},
+        "tasks": [step]}]), encoding="utf-8")
+
+    for fail_on_error in (True, False):
+        run = run_playbook(str(playbook), {"synthetic": BLOCKED_RESULT, "root_credentials_audit_fail_on_error": fail_on_error})
+
+        if fail_on_error:
+            assert run.returncode != 0
+            assert ("2 of 3 accounts could not be audited: 210000000001 blocked by the guardrails (aws-guardrails-RestrictRoot (p-root1234) "
+                    "statement GRRESTRICTROOTUSER), 210000000002 denied_by_scp. Reports: /srv/audit/root-credentials-audit.json.") in run.stdout
+        else:
+            assert run.returncode == 0, run.stdout[-3000:]
