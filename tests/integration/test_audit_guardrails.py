@@ -17,6 +17,7 @@ import json
 import pathlib
 
 import boto3
+import markupsafe
 import yaml
 
 import policy_examples as examples
@@ -225,6 +226,27 @@ def test_a_caller_that_may_not_read_the_policies_is_stopped_before_any_root_sess
     assert (facts["result"], facts["reports"], facts["summary"]) == (None, {}, {})
     assert "sts:AssumeRoot" not in calls(control)
     assert list(report_dir.iterdir()) == []
+
+
+def test_a_policy_name_chosen_in_aws_stays_text_in_every_report(emulator, control, run_playbook, tmp_path):
+    org = guarded_organization(emulator, control)
+    hostile = '=HYPERLINK("https://evil.example/") <script>alert(1)</script> & \u202e{{ 7 * 7 }}'
+    organizations_client(emulator).update_policy(PolicyId=org["deny"]["Id"], Name=hostile)
+    report_dir = tmp_path / "reports"
+
+    run = run_playbook(PLAYBOOK, {"rootguard_report_dir": str(report_dir)})
+
+    assert run.returncode != 0 and "could not be audited" in run.stdout
+    report = json.loads(reports(report_dir)["json"].read_text(encoding="utf-8"))
+    assert report["guardrails"]["remedies"][0]["policy_name"] == hostile
+    row = {row["id"]: row for row in report["accounts"]}[org["blocked"][0]]
+    assert {entry["policy_name"] for entries in row["guardrails_blocked_tasks"].values() for entry in entries} == {hostile}
+    shown = hostile.replace("\u202e", "\\u202e")
+    cell = read_csv(reports(report_dir)["csv"])[org["blocked"][0]]["guardrails_blocked_tasks"]
+    assert cell.startswith(f"IAMAuditRootUserCredentials by {shown} ({org['deny']['Id']}) statement GRRESTRICTROOTUSER; ")
+    page = reports(report_dir)["html"].read_text(encoding="utf-8")
+    assert "<script" not in page and "\u202e" not in page
+    assert str(markupsafe.escape(shown)) in page
 
 
 # An account that root_credentials_info skips because the guardrails deny its audit (its guardrails: check option),
