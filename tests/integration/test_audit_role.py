@@ -30,10 +30,11 @@ INCLUDE = "audit_role_include.yml"
 REPORT = "root-credentials-audit"
 SECRET_MARKERS = ("CertificateBody", "-----BEGIN", "SecretAccessKey", "SessionToken")
 CSV_HEADER = ["account_id", "account_name", "ou_path", "parent_id", "status", "compliant", "password", "access_keys", "active_access_keys",
-              "signing_certificates", "mfa_devices", "reason", "error_class", "error_message"]
+              "signing_certificates", "mfa_devices", "reason", "error_class", "error_message", "blocked_by", "guardrails_blocked_tasks",
+              "guardrails_uncertain_tasks"]
 COUNTS = ("access_keys", "active_access_keys", "signing_certificates", "mfa_devices")
-OUTCOMES = ("compliant", "noncompliant", "skipped", "failed")
-BADGES = {"compliant": "compliant", "noncompliant": "non-compliant", "skipped": "skipped", "failed": "failed"}
+OUTCOMES = ("compliant", "noncompliant", "skipped", "blocked", "failed")
+BADGES = {"compliant": "compliant", "noncompliant": "non-compliant", "skipped": "skipped", "blocked": "blocked", "failed": "failed"}
 NOT_APPLICABLE = "\u2014"
 
 
@@ -297,7 +298,7 @@ def test_json_and_csv_reports_match_the_seeded_truth(control, run_playbook, tmp_
     assert all(summary[f"accounts_with_{kind}"] for kind in ("password", "access_keys", "signing_certificates", "mfa_devices"))
 
     report = read_json(report_dir)
-    assert report["schema_version"] == 2
+    assert report["schema_version"] == 3
     assert report["title"] == "Root credentials audit"
     assert report["organization_id"] == truth["organization_id"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", report["generated_at"])
@@ -311,7 +312,10 @@ def test_json_and_csv_reports_match_the_seeded_truth(control, run_playbook, tmp_
     for key in ("accounts", *OUTCOMES):
         assert sum(counts[key] for counts in report["organizational_units"].values()) == summary["total" if key == "accounts" else key]
     assert set(report) == {"schema_version", "title", "organization_id", "generated_at", "targeting", "summary",
-                           "organizational_units", "accounts"}
+                           "organizational_units", "guardrails", "accounts"}
+    # The guardrails were checked (the default); SCPs and RCPs are not enabled in this organization, so nothing blocks.
+    assert report["guardrails"]["checked"] is True and report["guardrails"]["remedies"] == []
+    assert all(row["guardrails_blocked_tasks"] == {} for row in report["accounts"] if row["status"] == "ok")
 
     csv_rows = read_csv(report_dir)
     assert [row["account_id"] for row in csv_rows] == sorted(rows)
@@ -420,7 +424,7 @@ def test_account_names_with_html_csv_and_template_metacharacters_are_shown_as_th
     assert "<script" not in raw and "<b>" not in raw and "</table><h1" not in raw
     assert "&lt;script&gt;" in raw and "&amp;amp; done" in raw
     dom = ReportDom(dump_dom(page, tmp_path))
-    assert dom.tags["script"] == 0 and dom.tags["b"] == 0 and dom.tags["h1"] == 1 and dom.tags["table"] == 2
+    assert dom.tags["script"] == 0 and dom.tags["b"] == 0 and dom.tags["h1"] == 1 and dom.tags["table"] == 3
     for account_id, name in names.items():
         assert dom.accounts[account_id]["name"] == name
     assert_html_rows(dom, expected_rows(truth) | {account_id: {**expected_rows(truth)[account_id], "name": name}
@@ -499,7 +503,7 @@ def test_account_ids_given_as_a_string_with_one_the_organization_does_not_hold(c
     assert_rows(report, rows)
     assert report["summary"] == expected_summary(rows)
     assert report["organizational_units"] == {"(not in organization)": {"ou_path": None, "accounts": 1, "compliant": 0, "noncompliant": 0,
-                                                                        "skipped": 1, "failed": 0},
+                                                                        "skipped": 1, "blocked": 0, "failed": 0},
                                               **expected_ous({key: row for key, row in rows.items() if key != unknown})}
     row = next(row for row in read_csv(report_dir) if row["account_id"] == unknown)
     assert (row["account_name"], row["ou_path"], row["status"], row["reason"]) == ("", "", "skipped", "not_in_organization")

@@ -45,7 +45,7 @@ def test_each_account_gets_its_outcome_and_counts():
 def test_the_summary_counts_outcomes_and_credential_kinds_of_audited_accounts():
     summary = audit_report(RESULT)["summary"]
 
-    assert summary == {"total": 5, "audited": 2, "compliant": 1, "noncompliant": 1, "skipped": 2, "failed": 1,
+    assert summary == {"total": 5, "audited": 2, "compliant": 1, "noncompliant": 1, "skipped": 2, "blocked": 0, "failed": 1,
                        "accounts_with_password": 1, "accounts_with_access_keys": 1,
                        "accounts_with_signing_certificates": 0, "accounts_with_mfa_devices": 1}
 
@@ -54,9 +54,10 @@ def test_the_ous_are_keyed_on_parent_id_with_accounts_outside_the_organization_f
     ous = audit_report(RESULT)["organizational_units"]
 
     assert list(ous) == ["(not in organization)", "ou-a", "ou-b"]
-    assert ous["(not in organization)"] == {"ou_path": None, "accounts": 1, "compliant": 0, "noncompliant": 0, "skipped": 1, "failed": 0}
-    assert ous["ou-a"] == {"ou_path": "/ou-a/", "accounts": 2, "compliant": 0, "noncompliant": 1, "skipped": 0, "failed": 1}
-    assert ous["ou-b"] == {"ou_path": "/ou-b/", "accounts": 2, "compliant": 1, "noncompliant": 0, "skipped": 1, "failed": 0}
+    assert ous["(not in organization)"] == {"ou_path": None, "accounts": 1, "compliant": 0, "noncompliant": 0, "skipped": 1, "blocked": 0,
+                                            "failed": 0}
+    assert ous["ou-a"] == {"ou_path": "/ou-a/", "accounts": 2, "compliant": 0, "noncompliant": 1, "skipped": 0, "blocked": 0, "failed": 1}
+    assert ous["ou-b"] == {"ou_path": "/ou-b/", "accounts": 2, "compliant": 1, "noncompliant": 0, "skipped": 1, "blocked": 0, "failed": 0}
 
 
 def test_the_targeting_names_only_the_selector_used():
@@ -75,8 +76,8 @@ def test_the_header_and_an_empty_result():
     report = audit_report({"organization_id": None, "accounts": []}, title="T", generated_at="2026-01-01T00:00:00Z")
 
     assert list(report) == ["schema_version", "title", "organization_id", "generated_at", "targeting", "summary",
-                            "organizational_units", "accounts"]
-    assert (report["schema_version"], report["title"], report["generated_at"]) == (2, "T", "2026-01-01T00:00:00Z")
+                            "organizational_units", "guardrails", "accounts"]
+    assert (report["schema_version"], report["title"], report["generated_at"]) == (3, "T", "2026-01-01T00:00:00Z")
     assert report["summary"]["total"] == 0 and report["organizational_units"] == {} and report["accounts"] == []
     assert audit_report({"accounts": []})["generated_at"].endswith("Z")
     assert FilterModule().filters() == {"audit_report": audit_report}
