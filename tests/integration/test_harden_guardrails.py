@@ -113,6 +113,13 @@ def test_harden_plans_skips_and_cleans_as_the_guardrails_decide(control, emulato
     assert (f"  {placed['keep_password'][0]} - delete_login_profile (iam:DeleteLoginProfile) stopped by SCP guardrail-keep_password "
             f"({policies['keep_password']}) statement KeepRootPassword attached to {org['ous']['keep_password']}.") in summary
     assert "The organization's guardrails stopped root sessions in 3 account(s)" in harden.stdout
+    # The audit reports: the denied OU's accounts blocked (no root session), the policy named; the others audited.
+    before = json.loads((reports / "root-credentials-before.json").read_text())
+    rows = {row["id"]: row for row in before["accounts"]}
+    assert {account_id for account_id, row in rows.items() if row["outcome"] == "blocked"} == set(placed["denied"])
+    assert all(policies["denied"] in json.dumps(rows[account_id]["blocked_by"]) for account_id in placed["denied"])
+    assert set(rows[placed["keep_password"][0]]["guardrails_blocked_tasks"]) == {"IAMDeleteRootUserCredentials"}
+    assert before["summary"]["blocked"] == 2
     journal = next((reports / "runs").glob("*/removal-journal.jsonl"))
     records = [json.loads(line) for line in journal.read_text().splitlines()]
     skipped = {record["account"]["id"] for record in records if record["record"] == "account" and record["account"]["reason"] == "blocked_by_guardrail"}
