@@ -370,6 +370,12 @@ def _resolve(value: str, context: dict | None):
 
 
 def _pattern(parts, wildcards: bool, ignore_case: bool):
+    return _compiled(tuple(parts), wildcards, ignore_case)
+
+
+@functools.lru_cache(maxsize=8192)
+def _compiled(parts: tuple, wildcards: bool, ignore_case: bool):
+    """The regular expression of resolved ``parts``, compiled once per run for every account that meets it."""
     text = ""
     for literal, piece in parts:
         if literal or not wildcards:
@@ -398,6 +404,12 @@ def _arn_like(value: str, pattern: str, context: dict) -> tuple:
     if isinstance(parts, tuple):
         return UNCERTAIN, parts[1]
     resolved = "".join(piece.replace("*", "\0").replace("?", "\1") if literal else piece for literal, piece in parts)
+    return _arn_fields_match(resolved, value)
+
+
+@functools.lru_cache(maxsize=16384)
+def _arn_fields_match(resolved: str, value: str) -> tuple:
+    """_arn_like of a resolved pattern (literal * and ? as \\0 and \\1), field by field."""
     pattern_fields, value_fields = resolved.split(":", 5), value.split(":", 5)
     if len(pattern_fields) != 6 or len(value_fields) != 6:
         return NO_MATCH, None
@@ -587,11 +599,17 @@ def _as_list(value) -> list:
 
 def _covers_action(statement: dict, action: str) -> tuple:
     """Action / NotAction: * and ? wildcards, without regard to case."""
-    if "Action" in statement:
-        return _any_of(_glob(action, str(pattern), ignore_case=True) for pattern in _as_list(statement["Action"]))
-    if "NotAction" in statement:
-        return _negate(_any_of(_glob(action, str(pattern), ignore_case=True) for pattern in _as_list(statement["NotAction"])))
+    for element in ("Action", "NotAction"):
+        if element in statement:
+            return _action_matches(element, tuple(str(pattern) for pattern in _as_list(statement[element])), action)
     return UNCERTAIN, "the statement has neither Action nor NotAction"
+
+
+@functools.lru_cache(maxsize=8192)
+def _action_matches(element: str, patterns: tuple, action: str) -> tuple:
+    """_covers_action of one Action or NotAction element, decided once per run (it names no account)."""
+    matched = _any_of(_glob(action, pattern, ignore_case=True) for pattern in patterns)
+    return matched if element == "Action" else _negate(matched)
 
 
 def _covers_resource(statement: dict, resource: str, context: dict) -> tuple:
@@ -684,23 +702,30 @@ def evaluate_statement(statement: dict, action: str, resource: str, context: dic
     """(MATCH | NO_MATCH | UNCERTAIN, why): whether the statement applies to the request."""
     if not isinstance(statement, dict):
         return UNCERTAIN, "the statement is not an object"
-    return _all_of([
-        _covers_action(statement, action),
-        _covers_resource(statement, resource, context),
-        _covers_principal(statement, context),
-        evaluate_condition(statement.get("Condition"), context),
-    ])
+    # Lazily, in this order: a statement for other actions is known without the rest.
+    return _all_of(outcome() for outcome in (
+        lambda: _covers_action(statement, action),
+        lambda: _covers_resource(statement, resource, context),
+        lambda: _covers_principal(statement, context),
+        lambda: evaluate_condition(statement.get("Condition"), context),
+    ))
 
 
 def policy_document(policy) -> dict | None:
     """The document of a policy ({id, name, document}), parsed when it is JSON text; None when it is not a policy."""
     document = policy.get("document") if isinstance(policy, dict) else None
     if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return None
+        document = _parsed(document)
     return document if isinstance(document, dict) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str):
+    """A policy document's JSON, parsed once per run (callers only read it); None when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def statements_of(document: dict) -> list:
