@@ -102,9 +102,11 @@ def test_the_reports_name_the_tasks_the_guardrails_block_and_the_policy(emulator
 
     run = run_playbook(PLAYBOOK, {"rootguard_report_dir": str(report_dir)})
 
-    # The policy denies the audit's own calls in the blocked accounts: they fail, and the play fails after the reports.
+    # The policy denies the audit's own calls in the blocked accounts: no root session there, they are reported blocked
+    # with the policy, and the play fails after the reports.
     assert run.returncode != 0
-    assert "4 of 9 accounts could not be audited: " + ", ".join(f"{account_id} denied_by_scp" for account_id in org["blocked"]) in run.stdout
+    assert "4 of 9 accounts could not be audited: " + ", ".join(
+        f"{account_id} blocked by the guardrails ({DENY_NAME} ({deny['Id']}) statement GRRESTRICTROOTUSER)" for account_id in org["blocked"]) in run.stdout
     assert "Guardrails (SCPs and RCPs) - IAMAuditRootUserCredentials: blocked in 4, uncertain in 0;" in run.stdout
     # The check reads the policies before the first root session, and writes nothing.
     made = calls(control)
@@ -112,6 +114,7 @@ def test_the_reports_name_the_tasks_the_guardrails_block_and_the_policy(emulator
     assert made.index("organizations:ListPolicies") < made.index("sts:AssumeRoot")
     assert all(made.index(read) < made.index("sts:AssumeRoot") for read in POLICY_READS)
     assert control.requests()["writes"] == 0
+    assert not {entry["account"] for entry in control.requests()["entries"] if entry["principal"] == "root"} & set(org["blocked"])
 
     report = json.loads(reports(report_dir)["json"].read_text(encoding="utf-8"))
     assert report["schema_version"] == 3
@@ -127,7 +130,8 @@ def test_the_reports_name_the_tasks_the_guardrails_block_and_the_policy(emulator
     assert sorted(rows) == sorted([MANAGEMENT, *org["blocked"], *org["free"]])
     for account_id in org["blocked"]:
         row = rows[account_id]
-        assert (row["outcome"], row["error_class"]) == ("failed", "denied_by_scp")
+        assert (row["outcome"], row["reason"], row["error_class"]) == ("blocked", "blocked_by_guardrail", None)
+        assert {entry["policy_id"] for entry in row["blocked_by"]} == {deny["Id"]}
         assert list(row["guardrails_blocked_tasks"]) == list(TASKS), account_id
         for task, entries in row["guardrails_blocked_tasks"].items():
             assert entries, (account_id, task)
@@ -145,7 +149,8 @@ def test_the_reports_name_the_tasks_the_guardrails_block_and_the_policy(emulator
             for task in TASKS}
     for account_id in org["blocked"]:
         assert csv_rows[account_id]["guardrails_blocked_tasks"] == "; ".join(f"{task} {said[task]}" for task in TASKS)
-        assert (csv_rows[account_id]["guardrails_uncertain_tasks"], csv_rows[account_id]["blocked_by"]) == ("", "")
+        assert csv_rows[account_id]["guardrails_uncertain_tasks"] == ""
+        assert csv_rows[account_id]["blocked_by"] == f"{DENY_NAME} ({deny['Id']}) statement GRRESTRICTROOTUSER", csv_rows[account_id]["blocked_by"]
     for account_id in [*org["free"], MANAGEMENT]:
         assert [csv_rows[account_id][column] for column in GUARDRAIL_COLUMNS] == ["", "", ""], account_id
 
@@ -182,7 +187,7 @@ def test_the_role_leaves_the_checks_result_for_its_caller(emulator, control, run
     report = json.loads((report_dir / f"{REPORT}.json").read_text(encoding="utf-8"))
     assert report["guardrails"]["tasks"] == checked["summary"]
     assert report["guardrails"]["regions"] == ["us-east-1", "eu-west-1"]
-    assert facts["summary"] == report["summary"] and facts["summary"]["failed"] == 4
+    assert facts["summary"] == report["summary"] and facts["summary"]["blocked"] == 4 and facts["summary"]["failed"] == 0
 
 
 def test_without_the_check_no_policy_is_read_and_the_reports_say_so(emulator, control, run_playbook, tmp_path):
