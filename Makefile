@@ -223,7 +223,7 @@ changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragment
 # runs only the others and keeps the guardrails block.
 
 .PHONY: bench
-bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop; writes BENCHMARKS.md
+bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop, and of the guardrails check; writes BENCHMARKS.md
 	$(RUN_ENV) $(VENV_PY) tests/bench/bench.py --output BENCHMARKS.md
 
 # ---------------------------------------------------------------------------
