@@ -211,15 +211,19 @@ changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragment
 	$(VENV_BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 # ---------------------------------------------------------------------------
-# Benchmarks (not part of `make test`: about 25 minutes on 2 CPUs)
+# Benchmarks (not part of `make test`: about 25 minutes on 2 CPUs for the modules, as much again for
+# the guardrails check)
 #
 # Settings from the environment or the command line, e.g.
 #   make bench BENCH_SIZES=100,1000 BENCH_REPEAT=3
 # BENCH_SIZES, BENCH_REPEAT, BENCH_CONCURRENCY, BENCH_PER_HOST_ACCOUNTS, BENCH_PER_HOST_FORKS,
 # BENCH_PER_HOST_REPEAT, BENCH_BASELINE_ACCOUNTS, BENCH_BASELINE_REPEAT: see tests/bench/bench.py.
+# BENCH_PARTS=guardrails runs only root_task_guardrails_info's part (BENCH_GUARDRAILS_SIZES, default
+# 1000,5000; BENCH_GUARDRAILS_REPEAT) and rewrites only its block of BENCHMARKS.md; BENCH_PARTS=modules
+# runs only the others and keeps the guardrails block.
 
 .PHONY: bench
-bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop; writes BENCHMARKS.md
+bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop, and of the guardrails check; writes BENCHMARKS.md
 	$(RUN_ENV) $(VENV_PY) tests/bench/bench.py --output BENCHMARKS.md
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,8 @@ credential can leak through an error."""
 
 from __future__ import annotations
 
+import re
+
 try:
     import botocore.exceptions
 except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
@@ -69,6 +71,13 @@ class FeatureNotEnabled(RootGuardError):
 
 class DeniedBySCP(RootGuardError):
     error_class = "denied_by_scp"
+
+
+class DeniedByRCP(RootGuardError):
+    """A resource control policy of the resource's organization denies the call, whoever makes it (root sessions
+    included); the message keeps the policy's ARN when AWS names it."""
+
+    error_class = "denied_by_rcp"
 
 
 class AccessDenied(RootGuardError):
@@ -307,8 +316,24 @@ def _from_client_error(error: Exception, operation: str) -> RootGuardError:
     return RootGuardError(f"AWS refused the request.{suffix}", wire_code, operation)
 
 
+# The ARN AWS appends to an explicit deny in an SCP or RCP ("Enhanced access denied error messages with policy ARNs").
+_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:organizations::(?:\d{12}|aws):policy/[\w/.-]+")
+
+
 def _access_denied(aws_message: str, suffix: str, wire_code: str, operation: str) -> RootGuardError:
+    """AccessDenied by its cause, as AWS words it (IAM User Guide, "Access denied error message examples"): "... with
+    an explicit deny in a service control policy" (or "because no service control policy allows ..."), "... in a
+    resource control policy", "... in a session policy" (for a root session, its task policy)."""
     lowered = aws_message.lower()
+    if "resource control policy" in lowered:
+        policy = _POLICY_ARN.search(aws_message)
+        return DeniedByRCP(
+            f"A resource control policy{f' ({policy.group(0)})' if policy else ''} denies this action on the resource, whoever "
+            "the caller (root sessions included). If the caller is a root session, exempt it in the RCP's statement with a "
+            "condition on aws:AssumedRoot; rootguard.aws.root_task_guardrails_info names the statement." + suffix,
+            wire_code,
+            operation,
+        )
     if "service control policy" in lowered:
         return DeniedBySCP(
             "A service control policy denies this action. If the caller is a root session, exempt it in the SCP "

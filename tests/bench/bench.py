@@ -14,20 +14,28 @@ every member account, both features on), then measures:
   bash loop does, with the module, at each size;
 - ``per_host``: the audit with one module call per inventory host (organization_accounts inventory
   plugin, forks), at BENCH_PER_HOST_ACCOUNTS accounts;
-- ``baseline``: the bash loop (AWS CLI and jq), at BENCH_BASELINE_ACCOUNTS accounts.
+- ``baseline``: the bash loop (AWS CLI and jq), at BENCH_BASELINE_ACCOUNTS accounts;
+- ``guardrails``: root_task_guardrails_info over every account (every task policy, two Regions) in an
+  organization with 24 OUs in three levels and 10 SCPs and 3 RCPs attached at the root, OU and account
+  levels (tests/bench/guardrails_org.py), at each of BENCH_GUARDRAILS_SIZES: its calls by operation
+  (all in the management account), its time and its module's peak RSS.
 
 For every run: wall time; CPU time of the measured command and its descendants (wait4); the
 emulator's CPU time; the API calls from the emulator's request log, per member account and in the
 management account; the peak RSS of the module process (polled from /proc, see PeakRss) or of the
 ceiling process (wait4); and the seeding time. It writes the medians, the ratios and the targets into
-the part of the output file between the BENCH markers, and leaves the rest of the file as it is.
+the part of the output file between the BENCH markers (the guardrails part between its own
+BENCH-GUARDRAILS markers), and leaves the rest of the file as it is: a part that did not run keeps its
+block, so ``--parts guardrails`` refreshes that block alone.
 Timings are recorded, never asserted; a run whose result is wrong (a failed account, a credential
 left, a command that fails) stops the harness.
 
 Settings come from options or from these environment variables (options win):
 BENCH_SIZES, BENCH_REPEAT (one count, or one per size), BENCH_CONCURRENCY, BENCH_PER_HOST_ACCOUNTS,
 BENCH_PER_HOST_FORKS, BENCH_PER_HOST_REPEAT, BENCH_BASELINE_ACCOUNTS, BENCH_BASELINE_REPEAT (0 accounts
-skips a part), and BENCH_COLLECTIONS_PATH (else ANSIBLE_COLLECTIONS_PATH, else build/collections).
+skips a part), BENCH_PARTS (``modules``: the bulk, per-host and baseline runs; ``guardrails``; default
+both), BENCH_GUARDRAILS_SIZES, BENCH_GUARDRAILS_REPEAT, and BENCH_COLLECTIONS_PATH (else
+ANSIBLE_COLLECTIONS_PATH, else build/collections).
 """
 
 from __future__ import annotations
@@ -62,11 +70,19 @@ sys.path.insert(0, str(EMULATOR_DIR))
 from baseline_loop import BASELINE_LOOP, BASELINE_LOOP_SHA256  # noqa: E402  pylint: disable=wrong-import-position
 from rootguard_emulator.client import EmulatorClient  # noqa: E402  pylint: disable=wrong-import-position
 
+import guardrails_org  # noqa: E402  pylint: disable=wrong-import-position
+
 FEATURES = ["RootCredentialsManagement", "RootSessions"]
 REGION = "us-east-1"
 DEFAULT_SIZES = (100, 1000, 5000)
+DEFAULT_GUARDRAILS_SIZES = (1000, 5000)
+PARTS = ("modules", "guardrails")
+GUARDRAILS_REGIONS = ["us-east-1", "eu-west-1"]
 BEGIN = "<!-- BENCH:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
 END = "<!-- BENCH:END -->"
+GUARDRAILS_BEGIN = "<!-- BENCH-GUARDRAILS:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
+GUARDRAILS_END = "<!-- BENCH-GUARDRAILS:END -->"
+MODULE_PATTERNS = {"guardrails": b"AnsiballZ_root_task_guardrails_info"}
 
 
 class BenchError(RuntimeError):
@@ -87,6 +103,9 @@ class Settings:
     per_host_repeat: int
     baseline_accounts: int
     baseline_repeat: int
+    parts: list
+    guardrails_sizes: list
+    guardrails_repeats: dict
     collections: pathlib.Path
     output: pathlib.Path | None
     json_output: pathlib.Path | None
@@ -108,6 +127,17 @@ def default_repeat(size: int) -> int:
     return 3 if size <= 1000 else 1
 
 
+def _sizes_and_repeats(sizes_text: str, repeat_text: str, prefix: str) -> tuple:
+    """(sizes, {size: runs}) from the --<prefix>sizes and --<prefix>repeat texts."""
+    sizes = [size for size in _int_list(sizes_text, prefix + "sizes") if size > 0] if sizes_text.strip() else []
+    counts = _int_list(repeat_text, prefix + "repeat") if repeat_text.strip() else []
+    if counts and len(counts) not in (1, len(sizes)):
+        raise SystemExit(f"{prefix}repeat: give one count or one per size ({len(sizes)})")
+    repeats = {size: (counts[0] if len(counts) == 1 else counts[index]) if counts else default_repeat(size)
+               for index, size in enumerate(sizes)}
+    return sizes, repeats
+
+
 def settings_from(argv) -> Settings:
     env = os.environ.get
     parser = argparse.ArgumentParser(prog="tests/bench/bench.py", description=__doc__.split("\n\n", maxsplit=1)[0])
@@ -121,6 +151,13 @@ def settings_from(argv) -> Settings:
     parser.add_argument("--per-host-repeat", type=int, default=int(env("BENCH_PER_HOST_REPEAT") or 1))
     parser.add_argument("--baseline-accounts", type=int, default=int(env("BENCH_BASELINE_ACCOUNTS") or 50))
     parser.add_argument("--baseline-repeat", type=int, default=int(env("BENCH_BASELINE_REPEAT") or 1))
+    parser.add_argument("--parts", default=env("BENCH_PARTS") or ",".join(PARTS),
+                        help="the parts to run: modules (bulk, per-host, baseline), guardrails (default %(default)s); "
+                             "a part not run keeps its block of the output file")
+    parser.add_argument("--guardrails-sizes", default=env("BENCH_GUARDRAILS_SIZES") or ",".join(map(str, DEFAULT_GUARDRAILS_SIZES)),
+                        help="organization sizes for root_task_guardrails_info (default %(default)s)")
+    parser.add_argument("--guardrails-repeat", default=env("BENCH_GUARDRAILS_REPEAT") or "",
+                        help="runs per guardrails size: one number, or one per size (default: 3 up to 1,000 accounts, 1 above)")
     parser.add_argument("--collections-path", default=env("BENCH_COLLECTIONS_PATH") or env("ANSIBLE_COLLECTIONS_PATH")
                         or str(ROOT / "build" / "collections"))
     parser.add_argument("--output", default="BENCHMARKS.md", help="the Markdown file to write ('-' for none)")
@@ -128,12 +165,11 @@ def settings_from(argv) -> Settings:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs of every run)")
     args = parser.parse_args(argv)
 
-    sizes = [size for size in _int_list(args.sizes, "sizes") if size > 0] if args.sizes.strip() else []
-    counts = _int_list(args.repeat, "repeat") if args.repeat.strip() else []
-    if counts and len(counts) not in (1, len(sizes)):
-        raise SystemExit(f"repeat: give one count or one per size ({len(sizes)})")
-    repeats = {size: (counts[0] if len(counts) == 1 else counts[index]) if counts else default_repeat(size)
-               for index, size in enumerate(sizes)}
+    sizes, repeats = _sizes_and_repeats(args.sizes, args.repeat, "")
+    guardrails_sizes, guardrails_repeats = _sizes_and_repeats(args.guardrails_sizes, args.guardrails_repeat, "guardrails-")
+    parts = [part for part in re.split(r"[,\s]+", args.parts.strip()) if part]
+    if not parts or set(parts) - set(PARTS):
+        raise SystemExit(f"parts: {args.parts!r} must list one or more of {', '.join(PARTS)}")
     collections = pathlib.Path(args.collections_path.split(os.pathsep)[0]).resolve()
     if not (collections / "ansible_collections" / "rootguard" / "aws").is_dir():
         raise SystemExit(f"no rootguard.aws collection under {collections}: run `make collection-tree` or set BENCH_COLLECTIONS_PATH")
@@ -141,6 +177,7 @@ def settings_from(argv) -> Settings:
         sizes=sizes, repeats=repeats, concurrency=args.concurrency,
         per_host_accounts=args.per_host_accounts, per_host_forks=args.per_host_forks, per_host_repeat=args.per_host_repeat,
         baseline_accounts=args.baseline_accounts, baseline_repeat=args.baseline_repeat,
+        parts=[part for part in PARTS if part in parts], guardrails_sizes=guardrails_sizes, guardrails_repeats=guardrails_repeats,
         collections=collections,
         output=None if args.output == "-" else (pathlib.Path.cwd() / args.output).resolve(),
         json_output=(pathlib.Path.cwd() / args.json).resolve() if args.json else None,
@@ -180,7 +217,8 @@ class PeakRss:
     """Peak RSS of a process and of the Ansible module processes among its descendants.
 
     Ansible runs a module as ``python .../AnsiballZ_<module>.py`` in a child process of its worker; the
-    modules measured here are root_credentials_info and root_credentials.
+    modules measured here are root_credentials_info and root_credentials (and, by their own pattern,
+    root_task_guardrails_info).
     While the command runs, /proc is scanned every ``interval`` seconds for such processes that
     descend from ``root`` (other Ansible runs on the machine are left out), and the kernel's
     high-water mark of each one's resident set (VmHWM in /proc/PID/status) is read on every scan
@@ -270,8 +308,9 @@ class Measured:
     log: pathlib.Path
 
 
-def run_measured(command: list, env: dict, log: pathlib.Path, timeout: float) -> Measured:
-    """Run ``command``; wall time from start to exit; CPU time from wait4; peak RSS from PeakRss."""
+def run_measured(command: list, env: dict, log: pathlib.Path, timeout: float, pattern: bytes = b"AnsiballZ_root_credentials") -> Measured:
+    """Run ``command``; wall time from start to exit; CPU time from wait4; peak RSS from PeakRss (the module
+    processes whose command line holds ``pattern``)."""
     with open(log, "wb") as stderr, tempfile.TemporaryFile() as stdout:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=stdout, stderr=stderr,  # pylint: disable=consider-using-with
@@ -279,7 +318,7 @@ def run_measured(command: list, env: dict, log: pathlib.Path, timeout: float) ->
         timer = threading.Timer(timeout, lambda: os.killpg(process.pid, signal.SIGKILL))
         timer.start()
         try:
-            with PeakRss(process.pid) as memory:
+            with PeakRss(process.pid, pattern=pattern) as memory:
                 _pid, status, usage = os.wait4(process.pid, 0)
         finally:
             timer.cancel()
@@ -350,13 +389,16 @@ class Emulator:
             values[key.decode()] = int(match.group(1)) / 1024 if match else None
         return values["VmRSS"], values["VmHWM"]
 
-    def fresh_organization(self, accounts: int) -> tuple:
-        """Reset, then seed ``accounts`` members with full root credentials; (truth, reset s, seed s)."""
+    def fresh_organization(self, accounts: int, prepare=None) -> tuple:
+        """Reset, then seed ``accounts`` members with full root credentials, then ``prepare(truth)`` when given (the
+        seed time includes it); (truth, reset s, seed s)."""
         started = time.perf_counter()
         self.client.reset()
         reset = time.perf_counter() - started
         started = time.perf_counter()
         truth = self.client.seed(accounts=accounts, profile="full", features=FEATURES, trusted_access=True)
+        if prepare is not None:
+            prepare(truth)
         seeded = time.perf_counter() - started
         self.client.clear_requests()
         return truth, reset, seeded
@@ -378,7 +420,7 @@ class Emulator:
 
 @dataclasses.dataclass
 class Run:
-    kind: str  # audit | removal | password | per_host | baseline
+    kind: str  # audit | removal | password | per_host | baseline | guardrails
     runner: str  # ansible | ceiling | bash
     accounts: int
     repetition: int
@@ -395,6 +437,7 @@ class Run:
     calls_management: int
     minimum_member_calls: int | None
     by_action: dict
+    facts: dict = dataclasses.field(default_factory=dict)  # of the guardrails runs: its organization and what it found
 
     @property
     def calls_per_account(self) -> float:
@@ -466,12 +509,12 @@ class Bench:
         return {"PATH": self.path, "HOME": str(home), **self.aws_environment()}
 
     # one run ----------------------------------------------------------------
-    def measure(self, kind: str, runner: str, accounts: int, repetition: int, command: list, env: dict) -> tuple:
-        truth, reset, seeded = self.emulator.fresh_organization(accounts)
+    def measure(self, kind: str, runner: str, accounts: int, repetition: int, command: list, env: dict, prepare=None) -> tuple:
+        truth, reset, seeded = self.emulator.fresh_organization(accounts, prepare)
         log = self.workdir / f"{kind}-{runner}-{accounts}-{repetition}.log"
         timeout = 600 + 2.0 * accounts
         cpu_before = self.emulator.cpu_s()
-        measured = run_measured(command, env, log, timeout)
+        measured = run_measured(command, env, log, timeout, MODULE_PATTERNS.get(kind, b"AnsiballZ_root_credentials"))
         cpu_after = self.emulator.cpu_s()
         requests = self.emulator.client.requests()
         management = truth["management_account_id"]
@@ -570,7 +613,40 @@ class Bench:
         if deleted != accounts:
             raise BenchError(f"baseline: {deleted} login profiles deleted, expected {accounts}")
 
+    def guardrails(self, size: int, repetition: int) -> None:
+        built = {}
+
+        def prepare(truth: dict) -> None:
+            built.update(guardrails_org.build(self.emulator.endpoint, truth))
+
+        summary = self.summary_file("guardrails-summary")
+        run, _truth, _measured = self.measure("guardrails", "ansible", size, repetition,
+                                              self.playbook("guardrails.yml", summary, regions=GUARDRAILS_REGIONS),
+                                              self.ansible_environment(), prepare)
+        result = json.loads(summary.read_text())
+        blocked = guardrails_org.expected_blocked(built)
+        checked = {"accounts": size + 1, "policy_types_enabled": [guardrails_org.SCP, guardrails_org.RCP]}
+        self.check_summary(result, "guardrails", "ansible", checked)
+        if result["summary"][guardrails_org.DELETE_TASK]["blocked"] != blocked:
+            raise BenchError(f"guardrails: expected {blocked} accounts blocked for {guardrails_org.DELETE_TASK}, got {result['summary']}")
+        writes = [name for name in run.by_action if not name.split(":")[1].startswith(("List", "Describe", "Get"))]
+        if writes or run.calls_members:
+            raise BenchError(f"guardrails: a call that is no read, or a call in a member account: {run.by_action}")
+        run.facts = {"ous": built["ous"], "policies": result["policies"], "attachments": built["attachments"],
+                     "blocked": blocked, "summary": result["summary"], "remedies": result["remedies"],
+                     "aws_listing_pages": guardrails_org.listing_pages(self.emulator.endpoint)}
+
     def run(self) -> None:
+        settings = self.settings
+        if "modules" in settings.parts:
+            self.run_modules()
+        if "guardrails" in settings.parts:
+            for size in settings.guardrails_sizes:
+                print(f"guardrails: {size} accounts, {settings.guardrails_repeats[size]} run(s)", flush=True)
+                for repetition in range(settings.guardrails_repeats[size]):
+                    self.guardrails(size, repetition)
+
+    def run_modules(self) -> None:
         settings = self.settings
         if settings.baseline_accounts and settings.baseline_repeat:
             if not self.jq or not self.aws:
@@ -705,25 +781,34 @@ def shown_arguments(argv: list) -> list:
     return result
 
 
-def report(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
-    settings = bench.settings
-    runs = bench.runs
-    lines = [BEGIN, "", f"## Figures of the last run ({started:%Y-%m-%d %H:%M} UTC)", ""]
-
-    lines += ["### Machine and versions", ""]
+def machine_lines(bench: Bench, load_before: str, load_after: str, elapsed: float) -> list:
+    lines = ["### Machine and versions", ""]
     for key, value in machine().items():
         lines.append(f"- {key}: {value}")
     lines.append(f"- load average (1/5/15 min): {load_before} before, {load_after} after; the harness took {elapsed / 60:.1f} min")
-    lines.append("- " + ", ".join(f"{name} {version}" for name, version in versions(settings, bench).items()))
+    lines.append("- " + ", ".join(f"{name} {version}" for name, version in versions(bench.settings, bench).items()))
     lines.append("")
+    return lines
 
-    invocation = " ".join(["python tests/bench/bench.py", *map(shlex.quote, shown_arguments(argv))])
+
+def invocation(argv: list) -> str:
+    """The command that produced the figures, with the BENCH_ settings of its environment."""
+    command = " ".join(["python tests/bench/bench.py", *map(shlex.quote, shown_arguments(argv))])
     env_settings = " ".join(f"{key}={shlex.quote(value)}" for key, value in sorted(os.environ.items())
                             if key.startswith("BENCH_") and key != "BENCH_COLLECTIONS_PATH")
+    return f"{(env_settings + ' ') if env_settings else ''}{command}"
+
+
+def report(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
+    settings = bench.settings
+    runs = [run for run in bench.runs if run.kind != "guardrails"]
+    lines = [BEGIN, "", f"## Figures of the last run ({started:%Y-%m-%d %H:%M} UTC)", ""]
+    lines += machine_lines(bench, load_before, load_after, elapsed)
+
     repeats = ", ".join(f"{size:,} accounts: {count}" for size, count in settings.repeats.items())
     lines += [
         "### How it was run", "",
-        f"`{(env_settings + ' ') if env_settings else ''}{invocation}` (what `make bench` runs once the collection tree is built).",
+        f"`{invocation(argv)}` (what `make bench` runs once the collection tree is built).",
         f"Runs per size: {repeats or 'none'}; per-host mode: {settings.per_host_repeat} run(s) at {settings.per_host_accounts} accounts; "
         f"baseline: {settings.baseline_repeat} run(s) at {settings.baseline_accounts} accounts. Figures are medians of the runs, "
         "with the range in parentheses when there were several; the runs of one size alternate between Ansible and the ceiling.",
@@ -908,6 +993,125 @@ def report(bench: Bench, started: datetime.datetime, load_before: str, load_afte
     return "\n".join(lines) + "\n"
 
 
+# The operations of the check, what their count follows, and whether they are the policy reads.
+GUARDRAILS_OPERATIONS = (
+    ("sts:GetCallerIdentity", "once per run", False),
+    ("organizations:DescribeOrganization", "once per run", False),
+    ("organizations:ListRoots", "twice per run: the walk's, and the check's (the policy types enabled)", False),
+    ("organizations:ListOrganizationalUnitsForParent", "the walk: one page per parent (root and OUs), 20 OUs a page", False),
+    ("organizations:ListAccountsForParent", "the walk: one page per parent, 20 accounts a page", False),
+    ("organizations:ListPolicies", "per policy type enabled, 20 policies a page", True),
+    ("organizations:DescribePolicy", "one per policy", True),
+    ("organizations:ListTargetsForPolicy", "one per policy here (the emulator returns every target in one page; AWS one page per 20 targets)",
+     True),
+)
+
+
+def guardrails_report(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
+    settings = bench.settings
+    runs = _select(bench.runs, kind="guardrails")
+    sizes = [size for size in settings.guardrails_sizes if _select(runs, accounts=size)]
+    lines = [GUARDRAILS_BEGIN, "", f"## root_task_guardrails_info: the guardrails check (last run {started:%Y-%m-%d %H:%M} UTC)", ""]
+    lines += machine_lines(bench, load_before, load_after, elapsed)
+    facts = runs[0].facts if runs else {}
+    repeats = ", ".join(f"{size:,} accounts: {settings.guardrails_repeats[size]}" for size in sizes)
+    lines += [
+        "### How it was run", "",
+        f"`{invocation(argv)}`{' (what `make bench` runs once the collection tree is built)' if settings.parts == list(PARTS) else ''}; "
+        "`make bench BENCH_PARTS=guardrails` runs this part alone and leaves the other figures of this file as they are.",
+        f"Runs per size: {repeats or 'none'}. Figures are medians of the runs, with the range in parentheses when there were several.",
+        "",
+        "Every run starts from a fresh organization seeded as above (`full` root credentials in every member), grown by "
+        "`tests/bench/guardrails_org.py` through the Organizations API as the management account, before the request log is "
+        f"cleared: {facts.get('ous', 'n/a')} OUs in three levels with the members spread over them, SCPs and RCPs enabled on the "
+        f"root, and 10 SCPs and 3 RCPs (published ones from `tests/emulator/policy_examples.py` and four of our own) in "
+        f"{facts.get('attachments', 'n/a')} attachments at the root, OU and account levels, besides `FullAWSAccess` and "
+        "`RCPFullAWSAccess` on every root, OU and account. The command measured, with the environment above:",
+        "",
+        f"- `ansible-playbook tests/bench/playbooks/guardrails.yml -e '{{\"concurrency\": {settings.concurrency}, "
+        f"\"summary_file\": \"...\", \"regions\": {json.dumps(GUARDRAILS_REGIONS)}}}'` (one `rootguard.aws.root_task_guardrails_info` "
+        "task with `all_accounts: true`, every task policy)",
+        "",
+        "Each run is checked: every account decided, both policy types read, exactly the accounts under the OU that carries "
+        "`AWS-GR_RESTRICT_ROOT_USER` without `ExemptAssumeRoot` blocked for `IAMDeleteRootUserCredentials`, and no call but "
+        "reads, all in the management account (the check opens no root session).",
+        "",
+    ]
+    if not sizes:
+        return "\n".join(lines + ["Not run.", "", GUARDRAILS_END]) + "\n"
+
+    lines += ["### Time, memory and calls", "",
+              "| accounts | runs | wall (s) | ms/account | module peak RSS (MiB) | client CPU (s) | calls | policy reads | "
+              "the rest (identity, ListRoots, the walk) | ListTargetsForPolicy pages at AWS's 20 targets a page |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    policy_reads = {name for name, _what, is_policy_read in GUARDRAILS_OPERATIONS if is_policy_read}
+    for size in sizes:
+        items = _select(runs, accounts=size)
+        wall = _median(r.wall_s for r in items)
+        reads = _distinct(sum(count for name, count in r.by_action.items() if name in policy_reads) for r in items)
+        rest = _distinct(sum(count for name, count in r.by_action.items() if name not in policy_reads) for r in items)
+        pages = items[0].facts["aws_listing_pages"]
+        lines.append(
+            f"| {size:,} | {len(items)} | {_fmt(wall)}{_spread([r.wall_s for r in items])} | {_fmt(1000 * wall / size, 1)} "
+            f"| {_fmt(max((r.module_peak_rss_mib or 0) for r in items) or None, 0)} | {_fmt(_median(r.cpu_s for r in items), 1)} "
+            f"| {_distinct(r.calls_total for r in items)} | {reads} | {rest} "
+            f"| {sum(pages.values())} (SCPs {pages.get(guardrails_org.SCP, 0)}, RCPs {pages.get(guardrails_org.RCP, 0)}) |")
+    lines += ["", "Module peak RSS is the largest of the runs, not the median.", ""]
+
+    lines += ["### Calls by operation", "",
+              "| operation | " + " | ".join(f"{size:,} accounts" for size in sizes) + " | what the count follows |",
+              "|---|" + "---:|" * len(sizes) + "---|"]
+    known = [name for name, _what, _read in GUARDRAILS_OPERATIONS]
+    seen = sorted({name for run in runs for name in run.by_action} - set(known))
+    for name, what in [(name, what) for name, what, _read in GUARDRAILS_OPERATIONS] + [(name, "") for name in seen]:
+        counts = [_distinct(r.by_action.get(name, 0) for r in _select(runs, accounts=size)) for size in sizes]
+        lines.append(f"| {name} | " + " | ".join(counts) + f" | {what} |")
+    lines.append("")
+    lines += guardrails_growth(runs, sizes, policy_reads)
+
+    found = runs[-1].facts["summary"]
+    lines += ["### What the check found", "",
+              f"In the last run ({runs[-1].accounts:,} accounts, the management account included as allowed), per task policy, "
+              "the accounts whose root sessions the guardrails allow, block, or may block (`uncertain`):", "",
+              "| task policy | allowed | blocked | uncertain |", "|---|---:|---:|---:|"]
+    for task, counts in found.items():
+        lines.append(f"| {task} | {counts['allowed']:,} | {counts['blocked']:,} | {counts['uncertain']:,} |")
+    lines += ["", f"{runs[-1].facts['remedies']} remedies (one per blocking statement or level without an Allow).", ""]
+
+    lines += ["<details><summary>Every run</summary>", "",
+              "| accounts | # | wall (s) | client CPU (s) | emulator CPU (s) | calls | module / command peak RSS (MiB) | organization built (s) |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for run in runs:
+        lines.append(f"| {run.accounts:,} | {run.repetition + 1} | {run.wall_s:.2f} | {run.cpu_s:.1f} | {_fmt(run.emulator_cpu_s, 1)} "
+                     f"| {run.calls_total} | {_fmt(run.module_peak_rss_mib, 0)} / {_fmt(run.process_peak_rss_mib, 0)} | {run.seed_s:.2f} |")
+    lines += ["", "</details>", "", GUARDRAILS_END]
+    return "\n".join(lines) + "\n"
+
+
+def guardrails_growth(runs: list, sizes: list, policy_reads: set) -> list:
+    """The sentences that say what grows with the accounts, from the figures."""
+    def calls(size: int, names) -> str:
+        return _distinct(sum(count for name, count in r.by_action.items() if name in names) for r in _select(runs, accounts=size))
+
+    walk = {"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"}
+    at = ", ".join(f"{calls(size, policy_reads)} at {size:,} accounts" for size in sizes)
+    walked = ", ".join(f"{calls(size, walk)} at {size:,}" for size in sizes)
+    pages = ", ".join(f"{sum(_select(runs, accounts=size)[0].facts['aws_listing_pages'].values())} at {size:,}" for size in sizes)
+    return [
+        f"The policy reads (ListPolicies, DescribePolicy, ListTargetsForPolicy) follow the policies, not the accounts: {at}. "
+        f"What grows is the organization walk that every account-scoped module of the collection makes ({walked}: one "
+        "ListAccountsForParent page per 20 accounts of a parent). In AWS, ListTargetsForPolicy returns at most 20 targets a page, "
+        "and `FullAWSAccess` and `RCPFullAWSAccess` are attached to every OU and account, so their listing grows with the "
+        f"accounts as the walk does: the pages AWS would return for every policy are {pages} (last column above).",
+        "",
+    ]
+
+
+def _distinct(values) -> str:
+    """The values of the runs, one when they agree: "123", else "123 / 125"."""
+    return " / ".join(f"{value:,}" for value in sorted(set(values)))
+
+
 HEADER = """# Benchmarks
 
 Speed, API calls and memory of the root-task modules at organization scale, measured by the harness in
@@ -917,12 +1121,18 @@ only runs the harness at a tiny size so that it keeps working.
 """
 
 
-def write_report(path: pathlib.Path, block: str) -> None:
+def write_report(path: pathlib.Path, block: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put ``block`` (from ``begin`` to ``end``) in place of the file's block between those markers; a file without them
+    gets it after the modules' block when there is one, else at its end. Everything else is kept."""
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         text = head + block + ("\n" + tail if tail else "")
+    elif begin != BEGIN and BEGIN in text and END in text:
+        head, tail = text.split(END, 1)
+        tail = tail.lstrip("\n")
+        text = head + END + "\n\n" + block + ("\n" + tail if tail else "")
     else:
         text = text.rstrip("\n") + "\n\n" + block
     path.write_text(text, encoding="utf-8")
@@ -949,9 +1159,15 @@ def main(argv=None) -> int:
             print(f"logs kept in {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    block = report(bench, started, load_before, loadavg(), time.perf_counter() - clock, argv)
+    facts = (bench, started, load_before, loadavg(), time.perf_counter() - clock, argv)
+    blocks = []
+    if "modules" in settings.parts:
+        blocks.append((report(*facts), BEGIN, END))
+    if "guardrails" in settings.parts:
+        blocks.append((guardrails_report(*facts), GUARDRAILS_BEGIN, GUARDRAILS_END))
     if settings.output is not None:
-        write_report(settings.output, block)
+        for block, begin, end in blocks:
+            write_report(settings.output, block, begin, end)
         print(f"wrote {settings.output}")
     if settings.json_output is not None:
         settings.json_output.write_text(json.dumps({

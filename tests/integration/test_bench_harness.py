@@ -1,8 +1,10 @@
 """The benchmark harness (tests/bench, `make bench`) at a tiny size, so that it keeps working.
 
 Nothing here looks at a timing: the harness records speed and memory in BENCHMARKS.md and
-never asserts them. What is checked is that every part runs and reports, and that the bulk
-modules and the ceiling make exactly the minimum calls per account."""
+never asserts them. What is checked is that every part runs and reports, that the bulk
+modules and the ceiling make exactly the minimum calls per account, that the guardrails check
+reads each policy once and nothing in a member account, and that a part run alone rewrites only
+its own block of the report."""
 
 from __future__ import annotations
 
@@ -26,14 +28,15 @@ def test_the_harness_runs_every_part_at_a_tiny_size(tmp_path):
     output.write_text("# Benchmarks\n\nHand-written text before.\n\n" + bench.BEGIN + "\nold figures\n" + bench.END + "\n\nAnd after.\n")
     env = {key: value for key, value in os.environ.items() if not key.startswith("BENCH_")}
     command = [sys.executable, str(BENCH_DIR / "bench.py"), "--sizes", "3", "--repeat", "1", "--per-host-accounts", "2",
-               "--per-host-forks", "2", "--baseline-accounts", "1", "--output", str(output), "--json", str(tmp_path / "runs.json")]
+               "--per-host-forks", "2", "--baseline-accounts", "1", "--guardrails-sizes", "3", "--output", str(output),
+               "--json", str(tmp_path / "runs.json")]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
     runs = json.loads((tmp_path / "runs.json").read_text())["runs"]
     kinds = {(run["kind"], run["runner"]) for run in runs}
     expected = {("audit", "ansible"), ("audit", "ceiling"), ("per_host", "ansible"), ("removal", "ansible"), ("removal", "ceiling"),
-                ("password", "ansible")}
+                ("password", "ansible"), ("guardrails", "ansible")}
     if shutil.which("jq"):
         expected.add(("baseline", "bash"))
     assert kinds == expected
@@ -46,12 +49,47 @@ def test_the_harness_runs_every_part_at_a_tiny_size(tmp_path):
 
     text = output.read_text()
     assert text.startswith("# Benchmarks\n\nHand-written text before.\n\n" + bench.BEGIN)
-    assert text.endswith(bench.END + "\n\nAnd after.\n")
+    assert bench.END + "\n\n" + bench.GUARDRAILS_BEGIN in text
+    assert text.endswith(bench.GUARDRAILS_END + "\n\nAnd after.\n")
     assert "old figures" not in text
     for heading in ("### Machine and versions", "### How it was run", "### Bulk modules against the ceiling", "### Seeding",
                     "### Per-host mode", "### Targets"):
         assert heading in text
     assert "| 3 | audit | 1 |" in text and "| 3 | removal | 1 |" in text
+
+
+def test_the_guardrails_part_alone_rewrites_only_its_block(tmp_path):
+    output = tmp_path / "BENCHMARKS.md"
+    modules_block = bench.BEGIN + "\nthe modules' figures, kept\n" + bench.END
+    output.write_text("# Benchmarks\n\n" + modules_block + "\n\nAnd after.\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BENCH_")}
+    env["BENCH_PARTS"] = "guardrails"
+    command = [sys.executable, str(BENCH_DIR / "bench.py"), "--guardrails-sizes", "4", "--guardrails-repeat", "1",
+               "--output", str(output), "--json", str(tmp_path / "runs.json")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    runs = json.loads((tmp_path / "runs.json").read_text())["runs"]
+    assert [(run["kind"], run["runner"], run["accounts"]) for run in runs] == [("guardrails", "ansible", 4)]
+    run = runs[0]
+    # Every call in the management account, reads only: the walk of 24 OUs and the policy reads (10 SCPs and 3 RCPs,
+    # with FullAWSAccess and RCPFullAWSAccess: 15 policies, one DescribePolicy and one ListTargetsForPolicy each).
+    assert run["calls_members"] == 0 and run["calls_management"] == run["calls_total"]
+    assert {name: run["by_action"][name] for name in ("organizations:ListPolicies", "organizations:DescribePolicy",
+                                                      "organizations:ListTargetsForPolicy")} == {
+        "organizations:ListPolicies": 2, "organizations:DescribePolicy": 15, "organizations:ListTargetsForPolicy": 15}
+    assert run["facts"]["ous"] == 24
+    assert run["facts"]["summary"]["IAMDeleteRootUserCredentials"]["blocked"] == run["facts"]["blocked"]
+    if os.path.isdir("/proc/self"):
+        assert run["module_peak_rss_mib"]
+
+    text = output.read_text()
+    assert text.startswith("# Benchmarks\n\n" + modules_block + "\n\n" + bench.GUARDRAILS_BEGIN)
+    assert text.endswith(bench.GUARDRAILS_END + "\n\nAnd after.\n")
+    for heading in ("### How it was run", "### Time, memory and calls", "### Calls by operation", "### What the check found"):
+        assert heading in text
+    assert "`BENCH_PARTS=guardrails python tests/bench/bench.py --guardrails-sizes 4" in text
+    assert "| organizations:DescribePolicy | 15 | one per policy |" in text
 
 
 @pytest.mark.parametrize("before, expected", [
@@ -69,3 +107,15 @@ def test_the_report_keeps_what_is_outside_its_markers(tmp_path, before, expected
     bench.write_report(path, block.replace("figures", "new figures"))
     assert path.read_text().count(bench.BEGIN) == 1
     assert "new figures" in path.read_text()
+
+
+def test_a_guardrails_block_goes_after_the_modules_block_and_is_replaced_in_place(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# B\n\n" + bench.BEGIN + "\nmodules\n" + bench.END + "\n\nHand-written.\n")
+    guardrails = bench.GUARDRAILS_BEGIN + "\nchecks\n" + bench.GUARDRAILS_END + "\n"
+    bench.write_report(path, guardrails, bench.GUARDRAILS_BEGIN, bench.GUARDRAILS_END)
+    assert path.read_text() == "# B\n\n" + bench.BEGIN + "\nmodules\n" + bench.END + "\n\n" + guardrails + "\nHand-written.\n"
+    bench.write_report(path, guardrails.replace("checks", "new checks"), bench.GUARDRAILS_BEGIN, bench.GUARDRAILS_END)
+    bench.write_report(path, bench.BEGIN + "\nnew modules\n" + bench.END + "\n")
+    assert path.read_text() == ("# B\n\n" + bench.BEGIN + "\nnew modules\n" + bench.END + "\n\n"
+                                + guardrails.replace("checks", "new checks") + "\nHand-written.\n")

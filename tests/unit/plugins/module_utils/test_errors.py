@@ -93,6 +93,7 @@ def client_error(code: str, message: str = "", operation: str = "SomeOperation",
     (errors.NotManagementAccount, "not_management_account"),
     (errors.FeatureNotEnabled, "feature_not_enabled"),
     (errors.DeniedBySCP, "denied_by_scp"),
+    (errors.DeniedByRCP, "denied_by_rcp"),
     (errors.AccessDenied, "access_denied"),
     (errors.Throttled, "throttled"),
     (errors.SessionExpired, "session_expired"),
@@ -201,6 +202,38 @@ def test_access_denied(code, aws_message, cls, text):
     assert error.__class__ is cls
     assert error.message == f"{text} [ListUsers: {code}: {aws_message}]"
     assert (error.aws_error_code, error.operation) == (code, "ListUsers")
+
+
+RCP_ARN = "arn:aws:organizations::123456789012:policy/o-a1b2c3d4e5/resource_control_policy/p-a1b2c3d4"
+RCP_TEXT = ("denies this action on the resource, whoever the caller (root sessions included). If the caller is a root session, "
+            "exempt it in the RCP's statement with a condition on aws:AssumedRoot; rootguard.aws.root_task_guardrails_info names the "
+            "statement.")
+
+
+@pytest.mark.parametrize("aws_message, named", [
+    # IAM User Guide, "Access denied error message examples", with the ARN that AWS appends to an explicit deny in the same
+    # organization (AWS Security Blog, "Enhanced access denied error messages with policy ARNs").
+    ("User: arn:aws:iam::210000000001:root is not authorized to perform: s3:PutBucketPolicy on resource: arn:aws:s3:::locked "
+     f"with an explicit deny in a resource control policy: {RCP_ARN}", f" ({RCP_ARN})"),
+    ("User: arn:aws:iam::210000000001:root is not authorized to perform: sqs:SetQueueAttributes on resource: "
+     "arn:aws:sqs:eu-west-1:210000000001:locked with an explicit deny in a resource control policy", ""),
+    ("... WITH AN EXPLICIT DENY IN A RESOURCE CONTROL POLICY: arn:aws-us-gov:organizations::aws:policy/resource_control_policy/p-x",
+     " (arn:aws-us-gov:organizations::aws:policy/resource_control_policy/p-x)"),
+])
+def test_a_resource_control_policy_denial_is_its_own_class_and_names_the_policy(aws_message, named):
+    error = errors.from_aws(client_error("AccessDenied", aws_message, "PutBucketPolicy", status=403))
+    assert error.__class__ is errors.DeniedByRCP
+    assert not isinstance(error, errors.AccessDenied)
+    assert error.as_dict() == {"error_class": "denied_by_rcp",
+                               "message": f"A resource control policy{named} {RCP_TEXT} [PutBucketPolicy: AccessDenied: {aws_message}]",
+                               "aws_error_code": "AccessDenied", "operation": "PutBucketPolicy"}
+
+
+def test_an_scp_denial_stays_denied_by_scp_and_names_no_rcp():
+    message = ("User: arn:aws:iam::210000000001:root is not authorized to perform: s3:PutBucketPolicy on resource: arn:aws:s3:::b "
+               "with an explicit deny in a service control policy: arn:aws:organizations::123456789012:policy/o-a1b2c3d4e5/"
+               "service_control_policy/p-b1")
+    assert errors.from_aws(client_error("AccessDenied", message, "PutBucketPolicy", status=403)).__class__ is errors.DeniedBySCP
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 599])
