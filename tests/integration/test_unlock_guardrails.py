@@ -248,3 +248,25 @@ def test_rcp_denying_queue_policy_changes_stops_the_queue_unlock(emulator, contr
 def queue_policy_via_admin_free_read(emulator, account_id: str, name: str) -> str:
     """The queue's policy, read in a root session (the RCP denies only SetQueueAttributes)."""
     return queue_policy(emulator, account_id, name, REGION)
+
+
+# ---------------------------------------------------------------------------
+# Uncertain: the role says so and goes ahead
+
+
+def test_an_uncertain_check_goes_ahead_saying_what_is_uncertain(emulator, control, run_playbook, tmp_path):
+    """AWS's sample SCP that protects named buckets from DeleteBucketPolicy: the check cannot know which bucket the task
+    is for, so it is uncertain; on a bucket it does not protect, the unlock goes ahead and works."""
+    truth, target, _other = organization(control)
+    bucket, _queue = lock_bucket_and_queue(emulator, target["id"], REGION)
+    attach_published(emulator, truth, SCP, examples.fill(examples.SCP_DENY_DELETING_S3_BUCKETS_OR_OBJECTS,
+                                                          {**examples.LANDING_ZONE, "[BUCKET_TO_PROTECT]": "protected-bucket"}),
+                     target["parent_id"])
+    directory = backup_dir(tmp_path)
+    control.clear_requests()
+    run = run_playbook(PLAYBOOK, extra_vars={"account_id": target["id"], "backup_dir": str(directory), "bucket": bucket, "region": REGION})
+    done = run.result("unlock")
+    assert (done["failed"], done["result"]["changed"]) == (False, True), done
+    assert f"The guardrails may block S3UnlockBucketPolicy in account {target['id']} (Region {REGION}); going ahead." in run.stdout
+    assert read_bucket_policy(emulator.endpoint, target["id"], bucket) is None
+    assert len(backups(directory)) == 1
