@@ -242,12 +242,8 @@ def test_rcp_denying_queue_policy_changes_stops_the_queue_unlock(emulator, contr
             f"{target['parent_id']}, denies sqs:SetQueueAttributes in {REGION}. Remedy: statement DenyRootQueuePolicyChanges of RCP "
             f"published ({policy['Id']}) denies root users"), stopped["msg"]
         assert_nothing_done(control.requests()["entries"], directory)
-    assert json.loads(queue_policy_via_admin_free_read(emulator, target["id"], queue))["Statement"][0]["Sid"] == "DenyEveryone"
-
-
-def queue_policy_via_admin_free_read(emulator, account_id: str, name: str) -> str:
-    """The queue's policy, read in a root session (the RCP denies only SetQueueAttributes)."""
-    return queue_policy(emulator, account_id, name, REGION)
+    # Still locked: read in a root session (the RCP denies only SetQueueAttributes).
+    assert json.loads(queue_policy(emulator, target["id"], queue, REGION))["Statement"][0]["Sid"] == "DenyEveryone"
 
 
 # ---------------------------------------------------------------------------
@@ -259,9 +255,8 @@ def test_an_uncertain_check_goes_ahead_saying_what_is_uncertain(emulator, contro
     is for, so it is uncertain; on a bucket it does not protect, the unlock goes ahead and works."""
     truth, target, _other = organization(control)
     bucket, _queue = lock_bucket_and_queue(emulator, target["id"], REGION)
-    attach_published(emulator, truth, SCP, examples.fill(examples.SCP_DENY_DELETING_S3_BUCKETS_OR_OBJECTS,
-                                                          {**examples.LANDING_ZONE, "[BUCKET_TO_PROTECT]": "protected-bucket"}),
-                     target["parent_id"])
+    protecting = examples.fill(examples.SCP_DENY_DELETING_S3_BUCKETS_OR_OBJECTS, {**examples.LANDING_ZONE, "[BUCKET_TO_PROTECT]": "protected-bucket"})
+    attach_published(emulator, truth, SCP, protecting, target["parent_id"])
     directory = backup_dir(tmp_path)
     control.clear_requests()
     run = run_playbook(PLAYBOOK, extra_vars={"account_id": target["id"], "backup_dir": str(directory), "bucket": bucket, "region": REGION})
