@@ -176,10 +176,14 @@ TASK_CALLS = {
         _step("password", _call("iam:GetLoginProfile", ROOT_USER_ARN, "global"),
               _call("iam:CreateLoginProfile", ROOT_USER_ARN, "global", when="when no login profile exists")),
     ],
-    # root_bucket_policy: ListBuckets (s3:ListAllMyBuckets) in the connection's Region finds the bucket
-    # and its Region; the policy calls go to the bucket's Region.
+    # root_bucket_policy: only when its region option is not given, ListBuckets (s3:ListAllMyBuckets) in
+    # the connection's Region finds the bucket and its Region; given the Region, the module makes no such
+    # call, so a denial of it does not block the task (the module's failure then says to give region).
+    # The policy calls go to the bucket's Region.
     "S3UnlockBucketPolicy": [
-        _step("find_bucket", _call("s3:ListAllMyBuckets", "*", "connection")),
+        _step("find_bucket", _call("s3:ListAllMyBuckets", "*", "connection", essential=False,
+                                   when="only when region is not given (it finds the bucket's Region)"),
+              when="region not given"),
         _step("read_policy", _call("s3:GetBucketPolicy", BUCKET_ARN, "resource")),
         _step("delete_policy", _call("s3:DeleteBucketPolicy", BUCKET_ARN, "resource"), when="state: absent"),
         _step("put_policy", _call("s3:PutBucketPolicy", BUCKET_ARN, "resource"), when="state: present"),

@@ -18,7 +18,7 @@ import stat
 from . import organizations, validation
 from .root_sessions import RootSession
 from .features import require_feature
-from .errors import BackupFailed, InvalidInput, NotFound, RootGuardError, is_code
+from .errors import AccessDenied, BackupFailed, DeniedBySCP, InvalidInput, NotFound, RootGuardError, is_code
 from .clients import call
 from .validation import QUEUE_URL, TASK_POLICY_PREFIX, backup_directory, policy_document, private_directory
 
@@ -253,21 +253,34 @@ def _append_to_manifest(directory: str, line: str) -> None:
 # The two resources
 
 class BucketPolicy:
+    """A bucket's policy, from a root session.  With ``region_given`` the bucket's calls go to ``region``
+    and the bucket is not looked up; otherwise ListBuckets (s3:ListAllMyBuckets) finds it and its Region."""
     task_policy = BUCKET_POLICY
     managed_actions = ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
 
-    def __init__(self, session, name: str, region: str):
+    def __init__(self, session, name: str, region: str, region_given: bool = False):
         self.session = session
         self.name = name
         self.resource = name
         self.region = region
+        self.region_given = region_given
         self.arn = f"arn:aws:s3:::{name}"
 
     def locate(self) -> None:
-        """Find the bucket among the account's own (ListBuckets is the only listing the
-        task policy allows), and its Region when AWS says it."""
+        """Find the bucket among the account's own (ListBuckets is the only listing the task policy
+        allows), and its Region when AWS says it.  Not done when the Region is given: the task policy's
+        one call that is not on the bucket itself is then not made, so that a guardrail that denies the
+        root user everything but the bucket-policy calls (as AWS's sample SCP "Deny the root user from
+        performing actions except S3 bucket policy changes" does) does not stop the unlock."""
+        if self.region_given:
+            return
         s3 = self.session.client("s3", self.region)
-        buckets = call(s3, "list_buckets", Prefix=self.name, MaxBuckets=1000).get("Buckets", [])
+        try:
+            buckets = call(s3, "list_buckets", Prefix=self.name, MaxBuckets=1000).get("Buckets", [])
+        except (AccessDenied, DeniedBySCP) as error:
+            raise type(error)(f"bucket: finding the Region of {self.name} needs ListBuckets (s3:ListAllMyBuckets), which was denied; "
+                              "give region (the bucket's Region) and the module goes to the bucket directly, without listing. "
+                              + error.message, error.aws_error_code, error.operation) from None
         bucket = next((item for item in buckets if item.get("Name") == self.name), None)
         if bucket is None:
             raise NotFound(f"bucket: {self.name} is not a bucket of account {self.session.account_id}.")
@@ -279,6 +292,9 @@ class BucketPolicy:
         except RootGuardError as error:
             if is_code(error, "NoSuchBucketPolicy"):
                 return None
+            if is_code(error, "NoSuchBucket"):
+                raise NotFound(f"bucket: {self.name} is not a bucket of account {self.session.account_id} (S3 in {self.region} "
+                               "answered NoSuchBucket); check the name, and region when given.", error.aws_error_code, error.operation) from None
             raise
 
     def delete(self) -> None:
@@ -400,10 +416,13 @@ def _parsed(policy: str | None):
     return document
 
 
-def unlock_bucket(factory, account_id: str, bucket: str, desired, only_if_locked: bool, backup_dir, check_mode: bool) -> dict:
+def unlock_bucket(factory, account_id: str, bucket: str, desired, only_if_locked: bool, backup_dir, check_mode: bool,
+                  region: str | None = None) -> dict:
+    """``region``: the bucket's Region when the task gave it (no ListBuckets then); None to find it by ListBuckets."""
     check_target_account(factory, account_id)
     session = RootSession(factory, account_id, BUCKET_POLICY)
-    result = session.run(lambda s: unlock(BucketPolicy(s, bucket, factory.region), desired, only_if_locked, backup_dir, check_mode))
+    result = session.run(lambda s: unlock(BucketPolicy(s, bucket, region or factory.region, region_given=region is not None),
+                                          desired, only_if_locked, backup_dir, check_mode))
     result["bucket"] = bucket
     return result
 
@@ -429,23 +448,39 @@ def unlock_queue(factory, account_id: str, url, name, desired, only_if_locked: b
 # The modules' service functions: (factory, params, check_mode) -> the task's result
 
 
+# The names of the region option (amazon.aws's, with its alias) as a task may give it.
+REGION_OPTIONS = ("region", "aws_region")
+
+
 def explicit_region(region):
     """The region option when the task gave it; None when it is the AWS_REGION or AWS_DEFAULT_REGION fallback."""
     return None if region in (os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION")) else region
 
 
-def root_bucket_policy(factory, params: dict, check_mode: bool) -> dict:
+def given_region(region, task_arguments: dict | None = None):
+    """The region option when the task gave it - by name or by its alias aws_region, in the task or through
+    module_defaults - and None when it is amazon.aws's fallback to AWS_REGION or AWS_DEFAULT_REGION (or unset).
+
+    ``task_arguments``: the module's arguments as the controller sent them, before the fallback was applied.
+    Without them, a region equal to one of those two variables counts as the fallback (explicit_region)."""
+    if task_arguments is None:
+        return explicit_region(region)
+    return region if any(task_arguments.get(name) for name in REGION_OPTIONS) else None
+
+
+def root_bucket_policy(factory, params: dict, check_mode: bool, task_arguments: dict | None = None) -> dict:
     account_id = validation.account_id(params["account_id"], "account_id")
     bucket = validation.bucket_name(params["bucket"])
     desired, backup_dir = desired_and_backup(params)
-    return unlock_bucket(factory, account_id, bucket, desired, params["only_if_locked"], backup_dir, check_mode)
+    region = given_region(params["region"], task_arguments)
+    return unlock_bucket(factory, account_id, bucket, desired, params["only_if_locked"], backup_dir, check_mode, region)
 
 
-def root_queue_policy(factory, params: dict, check_mode: bool) -> dict:
+def root_queue_policy(factory, params: dict, check_mode: bool, task_arguments: dict | None = None) -> dict:
     account_id = validation.account_id(params["account_id"], "account_id")
     url = params["queue_url"]
     url = validation.queue_url(url, account_id) if url is not None else None
     name = validation.queue_name(params["queue_name"]) if url is None else None
-    region = queue_region(url, None, explicit_region(params["region"]))
+    region = queue_region(url, None, given_region(params["region"], task_arguments))
     desired, backup_dir = desired_and_backup(params)
     return unlock_queue(factory, account_id, url, name, desired, params["only_if_locked"], backup_dir, check_mode, region)

@@ -15,7 +15,8 @@ description:
   - By default acts only when the current policy denies everyone (O(only_if_locked)), and writes the old policy to
     O(backup_dir) before the change.
   - Calls - C(GetCallerIdentity), C(DescribeOrganization), C(DescribeAccount), C(AssumeRoot), C(ListBuckets) (to find
-    the bucket and its Region), C(GetBucketPolicy), then C(DeleteBucketPolicy) or C(PutBucketPolicy) when due.
+    the bucket and its Region, only when O(region) is not given), C(GetBucketPolicy), then C(DeleteBucketPolicy) or
+    C(PutBucketPolicy) when due.
   - Needs V(RootSessions) enabled, and credentials of the management account or the IAM delegated administrator
     allowed C(sts:AssumeRoot).
 author:
@@ -26,11 +27,27 @@ options:
       - The bucket's name.
     type: str
     required: true
+  region:
+    description:
+      - The bucket's Region. Given to the task (by name or as O(aws_region), in the task or through C(module_defaults)),
+        the module sends the bucket's calls there and does not call C(ListBuckets) (C(s3:ListAllMyBuckets)) at all; so
+        an SCP that denies the root user everything but C(s3:GetBucketPolicy), C(s3:PutBucketPolicy) and
+        C(s3:DeleteBucketPolicy), as AWS's sample SCP for root users does, does not stop the unlock.
+      - Not given (the C(AWS_REGION) or C(AWS_DEFAULT_REGION) fallback, or a profile's Region), the module finds the
+        bucket and its Region with C(ListBuckets) from this Region; when C(ListBuckets) is denied, the task fails and
+        says to give O(region).
+    type: str
+    aliases: [aws_region]
 extends_documentation_fragment: [rootguard.aws.resource_policy, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
-  - The bucket's Region is the one C(ListBuckets) reports; when AWS does not report it, the module's O(region) is used.
+  - Without O(region) given, the bucket's Region is the one C(ListBuckets) reports; when AWS does not report it, the
+    connection's Region is used.
+  - With O(region) given, a bucket that does not exist fails the task with the error class V(not_found) (S3 answers
+    C(NoSuchBucket)), before any backup. For a bucket that is in another Region, S3 answers with a redirect to the
+    bucket's Region, which the AWS SDK follows - the calls then reach the bucket in its own Region, not the one a
+    guardrail check on O(region) judged - so give the bucket's own Region.
   - S3 has no conditional C(PutBucketPolicy) or C(DeleteBucketPolicy) - the change replaces whatever policy is in place
     when it lands. The module reads the policy again just before the change and decides, backs up and reports from that
     read, but a policy someone else puts in the moment between that read and the change is replaced without a backup.
@@ -127,14 +144,22 @@ aws_error_code:
   type: str
 """
 
+from ansible.module_utils.basic import _load_params
+
 from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
 from ansible_collections.rootguard.aws.plugins.module_utils.resource_policies import ARGUMENT_SPEC, root_bucket_policy
+
+
+def root_bucket_policy_service(factory, params, check_mode):
+    """root_bucket_policy() with the task's own arguments, which tell a region the task gave from the AWS_REGION or
+    AWS_DEFAULT_REGION fallback (_load_params is ansible-core's documented way for a module to read them)."""
+    return root_bucket_policy(factory, params, check_mode, task_arguments=_load_params())
 
 
 def main():
     run_module(
         dict(ARGUMENT_SPEC, bucket={"type": "str", "required": True}),
-        root_bucket_policy,
+        root_bucket_policy_service,
         mutually_exclusive=[("policy", "restore_from")],
         required_if=[("state", "present", ("policy", "restore_from"), True)],
     )

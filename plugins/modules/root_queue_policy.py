@@ -123,14 +123,22 @@ aws_error_code:
   type: str
 """
 
+from ansible.module_utils.basic import _load_params
+
 from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
 from ansible_collections.rootguard.aws.plugins.module_utils.resource_policies import ARGUMENT_SPEC, root_queue_policy
+
+
+def root_queue_policy_service(factory, params, check_mode):
+    """root_queue_policy() with the task's own arguments, which tell a region the task gave from the AWS_REGION or
+    AWS_DEFAULT_REGION fallback (_load_params is ansible-core's documented way for a module to read them)."""
+    return root_queue_policy(factory, params, check_mode, task_arguments=_load_params())
 
 
 def main():
     run_module(
         dict(ARGUMENT_SPEC, queue_url={"type": "str"}, queue_name={"type": "str"}),
-        root_queue_policy,
+        root_queue_policy_service,
         mutually_exclusive=[("queue_url", "queue_name"), ("policy", "restore_from")],
         required_one_of=[("queue_url", "queue_name")],
         required_if=[("state", "present", ("policy", "restore_from"), True)],

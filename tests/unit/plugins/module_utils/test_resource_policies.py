@@ -1134,3 +1134,94 @@ def test_queue_region_from_a_url_and_a_region_option_that_disagree():
         "queue_url: the URL names Region eu-west-1, but region is us-east-1; leave region out, or give the URL of the queue in that Region.")
     assert resource_policies.queue_region(f"http://127.0.0.1:4566/{ACCOUNT}/q", None, "us-east-1") is None
     assert resource_policies.queue_region(None, "eu-west-2", "eu-west-2") == "eu-west-2"
+
+
+# The bucket's Region given: no ListBuckets -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("desired", [None, DESIRED])
+def test_unlock_bucket_with_its_region_given_makes_no_list_buckets(aws, tmp_path, desired):
+    """Given the Region, the only calls are the bucket's own, there: a guardrail that denies the root user everything but
+    the bucket-policy calls (AWS's sample SCP "Deny the root user from performing actions except S3 bucket policy changes")
+    does not stop the unlock."""
+    aws.respond("s3", "get_bucket_policy", {"Policy": LOCKED}, Bucket="my-bucket")
+    aws.respond("s3", "get_bucket_policy", {"Policy": LOCKED}, Bucket="my-bucket")
+    if desired is None:
+        aws.respond("s3", "delete_bucket_policy", {}, Bucket="my-bucket")
+    else:
+        aws.respond("s3", "put_bucket_policy", {}, Bucket="my-bucket", Policy=desired)
+    session = Session(aws)
+    result = resource_policies.unlock(BucketPolicy(session, "my-bucket", "eu-west-1", region_given=True), desired, True, str(tmp_path), False)
+    assert aws.calls == ["s3:GetBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy" if desired is None else "s3:PutBucketPolicy"]
+    assert session.regions == [("s3", "eu-west-1")] * 3
+    assert result["changed"] is True
+    assert pathlib.Path(result["backup_file"]).read_bytes() == LOCKED.encode("utf-8")
+
+
+@pytest.mark.parametrize("code, message, error_class", [
+    ("AccessDenied", "User: arn:aws:iam::210000000001:root is not authorized to perform: s3:ListAllMyBuckets with an explicit deny in a "
+                     "service control policy", errors.DeniedBySCP),
+    ("AccessDenied", "Access Denied", errors.AccessDenied),
+])
+def test_bucket_policy_locate_denied_says_to_give_region(aws, tmp_path, code, message, error_class):
+    aws.fail("s3", "list_buckets", code, message, status=403, Prefix="my-bucket", MaxBuckets=1000)
+    with pytest.raises(error_class) as excinfo:
+        resource_policies.unlock(BucketPolicy(Session(aws), "my-bucket", "us-east-1"), None, True, str(tmp_path), False)
+    assert excinfo.value.message.startswith(
+        "bucket: finding the Region of my-bucket needs ListBuckets (s3:ListAllMyBuckets), which was denied; give region (the bucket's "
+        "Region) and the module goes to the bucket directly, without listing. ")
+    assert message in excinfo.value.message
+    assert (excinfo.value.aws_error_code, excinfo.value.operation) == (code, "ListBuckets")
+    assert aws.calls == ["s3:ListBuckets"]
+    assert listed(tmp_path) == []
+
+
+def test_bucket_policy_with_its_region_given_of_no_bucket_is_not_found(aws, tmp_path):
+    aws.fail("s3", "get_bucket_policy", "NoSuchBucket", "The specified bucket does not exist", status=404, Bucket="my-bucket")
+    with pytest.raises(errors.NotFound) as excinfo:
+        resource_policies.unlock(BucketPolicy(Session(aws), "my-bucket", "eu-west-1", region_given=True), None, True, str(tmp_path), False)
+    assert excinfo.value.message == (f"bucket: my-bucket is not a bucket of account {ACCOUNT} (S3 in eu-west-1 answered NoSuchBucket); "
+                                     "check the name, and region when given.")
+    assert aws.calls == ["s3:GetBucketPolicy"]
+    assert listed(tmp_path) == []
+
+
+@pytest.mark.parametrize("arguments, region, given", [
+    ({"region": "eu-west-1"}, "eu-west-1", "eu-west-1"),
+    ({"aws_region": "eu-west-1"}, "eu-west-1", "eu-west-1"),
+    ({"region": "us-east-1"}, "us-east-1", "us-east-1"),  # the same as AWS_DEFAULT_REGION, but given by the task
+    ({}, "us-east-1", None),  # the AWS_DEFAULT_REGION fallback
+    ({"region": None}, None, None),
+], ids=["region", "alias", "equal-to-the-variable", "fallback", "none"])
+def test_given_region_reads_the_task_arguments(monkeypatch, arguments, region, given):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert resource_policies.given_region(region, arguments) == given
+
+
+def test_given_region_without_the_task_arguments_is_explicit_region(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert resource_policies.given_region("us-east-1") is None
+    assert resource_policies.given_region("eu-west-1") == "eu-west-1"
+
+
+def bucket_params(**values) -> dict:
+    return {"account_id": ACCOUNT, "bucket": "my-bucket", "region": "us-east-1", "state": "absent", "policy": None, "only_if_locked": True,
+            "backup_dir": None, "restore_from": None, "restore_sha256": None, **values}
+
+
+@pytest.mark.parametrize("arguments, expected", [({"region": "us-east-1"}, ("us-east-1", True)), ({}, ("us-east-1", False))],
+                         ids=["given", "fallback"])
+def test_root_bucket_policy_passes_the_given_region_on(monkeypatch, arguments, expected):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    seen = {}
+    monkeypatch.setattr(resource_policies, "unlock_bucket", lambda factory, *args: seen.setdefault("region", args[-1]))
+    factory = types.SimpleNamespace(region="us-east-1")
+    resource_policies.root_bucket_policy(factory, bucket_params(), False, task_arguments={"account_id": ACCOUNT, **arguments})
+    assert (seen["region"] or factory.region, seen["region"] is not None) == expected
+
+
+def test_root_queue_policy_a_given_region_that_contradicts_the_url_fails_even_when_it_equals_the_variable(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    params = {**bucket_params(), "queue_url": f"https://sqs.us-west-2.amazonaws.com/{ACCOUNT}/orders", "queue_name": None}
+    factory = types.SimpleNamespace(region="us-east-1")
+    assert invalid(resource_policies.root_queue_policy, factory, params, False, task_arguments={"region": "us-east-1"}) == (
+        "queue_url: the URL names Region us-west-2, but region is us-east-1; leave region out, or give the URL of the queue in that Region.")
