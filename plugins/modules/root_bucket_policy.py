@@ -135,7 +135,7 @@ message:
 error_class:
   description:
     - On failure, the kind of error, such as V(not_found) (the account or the bucket), V(conflict) (the management
-      account or an account that is not ACTIVE), V(access_denied), V(denied_by_scp), V(backup_failed) or V(invalid_input).
+      account or an account that is not ACTIVE), V(access_denied), V(denied_by_scp), V(denied_by_rcp), V(backup_failed) or V(invalid_input).
   returned: failure
   type: str
 aws_error_code:
