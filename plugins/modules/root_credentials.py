@@ -165,9 +165,10 @@ accounts:
           V(would_change) (check mode, or stopped by the blast-radius limit), V(skipped) or V(failed).
       type: str
     reason:
-      description: Why a skipped account was skipped; V(interrupted) for an account the run never started because it was stopped; V(blocked_by_guardrail) (O(guardrails=check)) for an
-        account where the guardrails let root sessions do nothing of the task, with C(blocked) and an C(error_message)
-        naming the policies.
+      description:
+        - Why a skipped account was skipped; V(interrupted) for an account the run never started because it was stopped.
+        - V(blocked_by_guardrail) (O(guardrails=check)) for an account where the guardrails let root sessions do nothing
+          of the task, with C(blocked) and an C(error_message) naming the policies.
       type: str
     found:
       description:
@@ -186,7 +187,8 @@ accounts:
     blocked:
       description:
         - With O(guardrails=check) - what the organization's guardrails stopped in the account, one entry per denying
-          statement (or level without an Allow) and call not made - C(step) (V(read), or the removal step such as V(delete_login_profile)), C(credential_type) or
+          statement (or level without an Allow) and call not made - C(step) (V(read), or the removal step such as
+          V(delete_login_profile)), C(credential_type) or
           C(id), C(action) (the AWS action, such as V(iam:DeleteLoginProfile)), C(policy_type) (V(SERVICE_CONTROL_POLICY)
           or V(RESOURCE_CONTROL_POLICY)), C(policy_id), C(policy_name), C(target_id) (where the policy is attached),
           C(statement) (its Sid, or its index), C(reason) (V(explicit_deny) or V(not_allowed)) and C(remedy).

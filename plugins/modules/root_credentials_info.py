@@ -23,7 +23,8 @@ description:
 author:
   - RootGuard maintainers (@rootguard)
 options: {}
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.guardrails, rootguard.aws.attributes.info, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.guardrails,
+  rootguard.aws.attributes.info, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
@@ -109,9 +110,10 @@ accounts:
       description: V(ok) (audited), V(skipped) or V(failed).
       type: str
     reason:
-      description: Why a skipped account was skipped - V(management_account), V(not_active), V(excluded) or V(not_in_organization); V(blocked_by_guardrail) (O(guardrails=check)) for an
-        account where the guardrails let root sessions do nothing of the task, with C(blocked) and an C(error_message)
-        naming the policies.
+      description:
+        - Why a skipped account was skipped - V(management_account), V(not_active), V(excluded) or V(not_in_organization).
+        - V(blocked_by_guardrail) (O(guardrails=check)) for an account where the guardrails let root sessions do nothing
+          of the task, with C(blocked) and an C(error_message) naming the policies.
       type: str
     found:
       description: The root user's credentials (null when skipped or failed).

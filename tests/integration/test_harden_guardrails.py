@@ -25,8 +25,8 @@ from test_root_credentials import has_credentials
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HARDEN = str(REPO / "playbooks" / "harden_organization.yml")
 SCP = "SERVICE_CONTROL_POLICY"
-KEEP_PASSWORD = {"Version": "2012-10-17", "Statement": [{"Sid": "KeepRootPassword", "Effect": "Deny", "Action": "iam:DeleteLoginProfile",
-                                                          "Resource": "*"}]}
+KEEP_PASSWORD = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "KeepRootPassword", "Effect": "Deny", "Action": "iam:DeleteLoginProfile", "Resource": "*"}]}
 
 
 def guarded_organization(control, emulator) -> dict:

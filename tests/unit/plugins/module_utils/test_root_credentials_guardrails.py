@@ -22,10 +22,11 @@ from rootguard_emulator.state import STATE
 SCP = "SERVICE_CONTROL_POLICY"
 ALL_TYPES = root_credentials.CREDENTIAL_TYPES
 # The landing-zone statement that denies the root user everything, without the root-session exemption.
-ROOT_DENY = {"Version": "2012-10-17", "Statement": [{"Sid": "DenyRootUser", "Effect": "Deny", "Action": "*", "Resource": "*",
-                                                      "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}
-KEEP_PASSWORD = {"Version": "2012-10-17", "Statement": [{"Sid": "KeepRootPassword", "Effect": "Deny",
-                                                          "Action": "iam:DeleteLoginProfile", "Resource": "*"}]}
+ROOT_DENY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "DenyRootUser", "Effect": "Deny", "Action": "*", "Resource": "*",
+     "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}
+KEEP_PASSWORD = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "KeepRootPassword", "Effect": "Deny", "Action": "iam:DeleteLoginProfile", "Resource": "*"}]}
 NO_LAST_USE = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:GetAccessKeyLastUsed", "Resource": "*"}]}
 
 
