@@ -1024,7 +1024,7 @@ def guardrails_report(bench: Bench, started: datetime.datetime, load_before: str
         "Every run starts from a fresh organization seeded as above (`full` root credentials in every member), grown by "
         "`tests/bench/guardrails_org.py` through the Organizations API as the management account, before the request log is "
         f"cleared: {facts.get('ous', 'n/a')} OUs in three levels with the members spread over them, SCPs and RCPs enabled on the "
-        f"root, and 10 SCPs and 3 RCPs (published ones from `tests/emulator/policy_examples.py` and four of our own) in "
+        f"root, and 10 SCPs and 3 RCPs (published ones from `tests/emulator/rootguard_emulator/policy_examples.py` and four of our own) in "
         f"{facts.get('attachments', 'n/a')} attachments at the root, OU and account levels, besides `FullAWSAccess` and "
         "`RCPFullAWSAccess` on every root, OU and account. The command measured, with the environment above:",
         "",

@@ -2,7 +2,7 @@
 7 OUs) grown to 24 OUs in three levels, its member accounts spread over them, SCPs and RCPs enabled on the root, and 10
 SCPs and 3 RCPs attached at the root, OU and account levels as a landing zone attaches them.
 
-The SCPs and RCPs are the published ones of tests/emulator/policy_examples.py (filled as a landing zone fills them)
+The SCPs and RCPs are the published ones of tests/emulator/rootguard_emulator/policy_examples.py (filled as a landing zone fills them)
 and four of our own in the same style; AWS's ``FullAWSAccess`` and ``RCPFullAWSAccess`` stay attached everywhere, as
 Organizations attaches them when a type is enabled. No target carries more than five SCPs (Organizations User Guide,
 "Quotas and service limits for AWS Organizations"). Everything is done through the Organizations API as the management
@@ -14,7 +14,7 @@ import json
 
 import boto3
 
-import policy_examples as examples
+from rootguard_emulator import policy_examples as examples
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"

@@ -18,8 +18,7 @@ import sys
 
 import boto3
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import policy_examples as examples  # noqa: E402  pylint: disable=wrong-import-position
+from rootguard_emulator import policy_examples as examples
 
 SCP = "SERVICE_CONTROL_POLICY"
 GUARDED_OUS = (

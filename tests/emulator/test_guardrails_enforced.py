@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-import policy_examples as examples
+from rootguard_emulator import policy_examples as examples
 from rootguard_emulator import faults
 from rootguard_emulator.state import STATE
 

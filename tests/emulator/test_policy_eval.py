@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-import policy_examples as examples
+from rootguard_emulator import policy_examples as examples
 from rootguard_emulator.policy_eval import (
     RESOURCE_CONTROL_POLICY,
     SERVICE_CONTROL_POLICY,

@@ -20,7 +20,7 @@ import boto3
 import markupsafe
 import yaml
 
-import policy_examples as examples
+from rootguard_emulator import policy_examples as examples
 from conftest import REGION
 from rootguard_emulator.evidence import action
 from test_audit_role import ReportDom, dump_dom

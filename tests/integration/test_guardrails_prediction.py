@@ -2,7 +2,7 @@
 ansible-playbook runs: what the module predicts for a root task is what happens when the collection's
 own module for that task runs.
 
-For each published policy (tests/emulator/policy_examples.py, filled as a landing zone would), the
+For each published policy (tests/emulator/rootguard_emulator/policy_examples.py, filled as a landing zone would), the
 policy type is enabled on the root and the policy attached, with boto3 Organizations calls as the
 management account, to the OU of a member account that has every kind of root credential and a
 locked bucket and a locked queue in two Regions (us-east-1 and eu-west-1: the Region-deny SCPs allow
@@ -36,7 +36,7 @@ import json
 import boto3
 import pytest
 
-import policy_examples as examples
+from rootguard_emulator import policy_examples as examples
 from conftest import REGION
 from rootguard_emulator.evidence import action
 

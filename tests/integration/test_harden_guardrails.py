@@ -18,7 +18,7 @@ import pathlib
 
 import boto3
 
-import policy_examples as examples
+from rootguard_emulator import policy_examples as examples
 from rootguard_emulator.evidence import action, writes
 from test_root_credentials import has_credentials
 

@@ -22,7 +22,7 @@ import stat
 import boto3
 import pytest
 
-import policy_examples as examples
+from rootguard_emulator import policy_examples as examples
 from conftest import REGION
 from rootguard_emulator.evidence import TASK_POLICY_ARN, action, read_bucket_policy, writes
 from test_guardrails_prediction import RCP, SCP, attach_published, lock_bucket_and_queue, organization, root_sessions

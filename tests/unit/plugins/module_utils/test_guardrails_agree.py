@@ -56,7 +56,7 @@ import re
 
 import pytest
 
-import policy_examples as published
+from rootguard_emulator import policy_examples as published
 from rootguard_emulator import policy_eval as emulator
 
 from ansible_collections.rootguard.aws.plugins.module_utils import guardrails as collection
