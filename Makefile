@@ -157,7 +157,7 @@ units: collection-tree ## Unit tests (pytest tests/unit)
 
 .PHONY: emulator-tests
 emulator-tests: $(VENV_STAMP) tools ## The emulator's own tests (pytest tests/emulator)
-	@$(call PYTEST_DIR,tests/emulator,)
+	@$(call PYTEST_DIR,tests/emulator,,-n 2 --durations=10)
 
 .PHONY: integration
 integration: collection-tree browser tools cores ## Playbook runs against the emulator (pytest tests/integration)
