@@ -100,6 +100,10 @@ CASES = {
     ],
     "root_credentials": [
         ("ready", "remove all", lambda truth, backups: {"all_accounts": True}, True),
+        ("ready", "remove all, guardrails checked", lambda truth, backups: {"all_accounts": True, "guardrails": "check"}, True),
+    ],
+    "root_task_guardrails_info": [
+        ("ready", "check", lambda truth, backups: {"all_accounts": True}, False),
     ],
     "root_password_recovery": [
         ("ready", "allow", lambda truth, backups: {"all_accounts": True, "state": "present"}, True),
@@ -163,7 +167,7 @@ def test_check_mode_makes_no_write_call(organization, module_docs, control, emul
             result = results[module][case["name"]]
             assert not result.get("failed"), (module, case, result)
             assert result["changed"] is case["changed"], (module, case["name"], result)
-            if "summary" in result:
+            if "would_change" in result.get("summary", {}):
                 assert (result["summary"]["would_change"] > 0, result["summary"]["changed"]) == (case["changed"], 0), (module, case["name"], result)
     assert [f"{entry['service']}:{entry['action']}" for entry in log["entries"] if entry["write"]] == []
     assert log["reads"] > 0
