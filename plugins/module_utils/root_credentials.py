@@ -218,7 +218,7 @@ def audit(factory, targets, workers: int, fail_on_error: bool, control=None, che
     workable, blocked = [], []
     for account in accounts:
         denied = denials[account["id"]]
-        entries = [entry for kind in _READERS for entry in blocked_entries(denied, READ_ACTIONS[kind], step="read", credential_type=kind)]
+        entries = blocked_reads(denied, _READERS)
         if entries:
             blocked.append(blocked_row(account, "audit the root user's credentials here", entries))
             if control is not None:
@@ -313,6 +313,11 @@ def blocked_entries(denials: dict, action: str, **where) -> list:
     return [dict(where, **{field: entry[field] for field in _ENTRY_FIELDS}) for entry in denials.get(action, ())]
 
 
+def blocked_reads(denied: dict, kinds) -> list:
+    """The entries denying the reads of the credential types ``kinds`` (step ``read``)."""
+    return [entry for kind in kinds for entry in blocked_entries(denied, READ_ACTIONS[kind], step="read", credential_type=kind)]
+
+
 def blocked_message(what: str, entries: list) -> str:
     """Why a root session may not do ``what``: each denying statement once, with its remedy."""
     named = {}
@@ -385,8 +390,7 @@ class Removal:
     def read(self, session, result: dict) -> None:
         denied = self.denials.get(result["id"], {})
         types = self.readable(result["id"])
-        blocked = [entry for kind in self.types if kind not in types
-                   for entry in blocked_entries(denied, READ_ACTIONS[kind], step="read", credential_type=kind)]
+        blocked = blocked_reads(denied, [kind for kind in self.types if kind not in types])
         left = [serial for serial in self.left_devices if _account_of(serial) == result["id"]]
         found = session.run(lambda current: read_credentials(current.client("iam"), last_used=False, types=types))
         actions = []
@@ -477,8 +481,7 @@ def unreadable_accounts(accounts: list, removal: Removal) -> tuple:
             workable.append(account)
             continue
         denied = removal.denials.get(account["id"], {})
-        entries = [entry for kind in removal.types for entry in blocked_entries(denied, READ_ACTIONS[kind], step="read", credential_type=kind)]
-        rows.append(blocked_row(account, "read the root user's credentials here", entries))
+        rows.append(blocked_row(account, "read the root user's credentials here", blocked_reads(denied, removal.types)))
     return workable, rows
 
 
