@@ -23,7 +23,7 @@ from . import organizations, targeting
 from .features import require_feature
 from .errors import InvalidInput, RootGuardError
 from .root_sessions import RootSession
-from . import validation
+from . import result_size, validation
 
 STATUS_OK = "ok"
 STATUS_CHANGED = "changed"
@@ -44,6 +44,7 @@ ARGUMENT_SPEC = {
     "fail_on_error": {"type": "bool", "default": True},
     "journal": {"type": "path"},
     "run_id": {"type": "str"},
+    **result_size.ARGUMENT_SPEC,
 }
 
 
@@ -339,16 +340,30 @@ def summarize(results: list) -> dict:
     return counts
 
 
+def ids_needing_attention(entries: list) -> dict:
+    """The ids of the accounts that need attention, most urgent first: failed, with a step the
+    guardrails blocked, skipped, changed, would change."""
+    def having(test) -> list:
+        return [entry["id"] for entry in entries if test(entry)]
+
+    ids = {STATUS_FAILED: having(lambda entry: entry["status"] == STATUS_FAILED), "blocked": having(lambda entry: bool(entry.get("blocked")))}
+    for status in (STATUS_SKIPPED, STATUS_CHANGED, STATUS_WOULD_CHANGE):
+        ids[status] = having(lambda entry, status=status: entry["status"] == status)
+    return ids
+
+
 def module_result(caller, results: list, skipped: list, fail_on_error: bool, extra: dict | None = None, check_mode: bool = False) -> dict:
-    """The module's result: per-account entries (skipped ones included) sorted by id,
-    summary counts, and a failure when any account failed (unless fail_on_error is false).
-    ``changed`` is what Ansible expects of it: in check mode, whether any account would change."""
+    """The module's result: per-account entries (skipped ones included) sorted by id, the ids of
+    those needing attention, summary counts, and a failure when any account failed (unless
+    fail_on_error is false).  ``changed`` is what Ansible expects of it: in check mode, whether
+    any account would change."""
     entries = sorted(results + [skipped_result(entry) for entry in skipped], key=lambda entry: entry["id"])
     summary = summarize(entries)
     result = {
         "changed": summary[STATUS_CHANGED] > 0 or (check_mode and summary[STATUS_WOULD_CHANGE] > 0),
         "organization_id": caller.organization_id,
         "accounts": entries,
+        "account_ids": ids_needing_attention(entries),
         "summary": summary,
     }
     result.update(extra or {})

@@ -16,6 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from .clients import MINIMUM_BOTOCORE, ClientFactory
 from .errors import RootGuardError
+from . import result_size
 
 
 def run_module(argument_spec: dict, service, **options) -> None:
@@ -23,10 +24,18 @@ def run_module(argument_spec: dict, service, **options) -> None:
 
     ``options`` go to AnsibleAWSModule (mutually_exclusive, required_if...); every module supports
     check mode.  A RootGuardError fails the task with its class and message; a result with
-    ``failed`` fails it with the result; ``warnings`` in the result become the task's warnings."""
+    ``failed`` fails it with the result; ``warnings`` in the result become the task's warnings.
+    A module with the options of result_size gets a result within ``max_result_size``."""
     module = aws_module(argument_spec=argument_spec, supports_check_mode=True, **options)
     with failures(module):
+        sized = result_size.applies(module.params)
+        if sized:
+            result_size.check(module.params)
         result = service(ClientFactory.from_module(module), module.params, module.check_mode)
+        if not module._diff:  # pylint: disable=protected-access
+            result.pop("diff", None)
+        if sized:
+            result = result_size.fit(result, module.params)
     for warning in result.pop("warnings", ()):
         module.warn(warning)
     exit_with(module, result)

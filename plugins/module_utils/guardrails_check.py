@@ -155,6 +155,14 @@ def summarize(accounts: list, tasks: list) -> dict:
     return summary
 
 
+def ids_needing_attention(accounts: list) -> dict:
+    """The ids of the accounts where a task is blocked, then those where one is uncertain."""
+    def where(verdict) -> list:
+        return [account["id"] for account in accounts if any(decision["allowed"] is verdict for decision in account["task_policies"].values())]
+
+    return {"blocked": where(False), "uncertain": where(None)}
+
+
 def remedies(accounts: list, policies_by_id: dict) -> list:
     """One entry per blocking statement (an essential call's denial): the statement, where it is
     attached, what to change (guardrails.remedy_for, once per target), and what it blocks."""
@@ -238,6 +246,7 @@ def check_guardrails(factory, targets, tasks: list, regions: list) -> dict:
         "task_policies": list(tasks),
         "regions": list(regions),
         "accounts": accounts,
+        "account_ids": ids_needing_attention(accounts),
         "skipped_accounts": listing["skipped_accounts"],
         "summary": summarize(accounts, tasks),
         "remedies": remedies(accounts, reading.policies_by_id),

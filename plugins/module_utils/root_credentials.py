@@ -236,6 +236,7 @@ def audit(factory, targets, workers: int, fail_on_error: bool, control=None, che
     results = bulk.map_accounts(bulk.per_account(work, bulk.new_sessions(factory, AUDIT_POLICY)), workable, workers, control) + blocked
     compliant = sum(1 for result in results if result["found"] and result["found"]["compliant"])
     outcome = bulk.module_result(caller, results, skipped, fail_on_error, {"compliant_accounts": compliant})
+    outcome["account_ids"]["noncompliant"] = [entry["id"] for entry in outcome["accounts"] if entry["found"] and not entry["found"]["compliant"]]
     return with_blocked_summary(outcome, guard, fail_on_error)
 
 
@@ -468,7 +469,7 @@ def blast_radius_exceeded(caller, results: list, skipped: list, due: list, limit
     outcome = bulk.module_result(caller, results, skipped, False)
     outcome.update(failed=True, error_class="blast_radius_exceeded", msg=(
         f"{len(due)} accounts would change, more than max_changed_accounts ({limit}); nothing was changed. "
-        f"Accounts: {', '.join(result['id'] for result in due)}"))
+        f"Accounts: {', '.join(result['id'] for result in due[:20])}{' ...' if len(due) > 20 else ''} (account_ids.would_change lists them all)."))
     return outcome
 
 

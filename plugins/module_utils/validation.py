@@ -386,3 +386,21 @@ def devices_left(values) -> tuple:
         raise InvalidInput(f"virtual_mfa_devices_left: {', '.join(map(str, wrong))} is not the serial of a virtual MFA device "
                            "(arn:aws:iam::<account id>:mfa/<name>).")
     return serials
+
+
+def max_result_size(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(f"max_result_size must be 0 (no limit) or a number of characters, not {_shown(value)}.")
+    return value
+
+
+def accounts_file(path: str | None) -> str | None:
+    """A file the module may write: not a directory, in a directory that exists and can be written to."""
+    if path is None:
+        return None
+    if not path.strip() or os.path.isdir(path):
+        raise InvalidInput(f"accounts_file must be the path of a file, not {_shown(path)}.")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory) or not os.access(directory, os.W_OK | os.X_OK):
+        raise InvalidInput(f"accounts_file: the directory {_shown(directory)} does not exist or cannot be written to.")
+    return path

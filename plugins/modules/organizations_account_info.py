@@ -26,7 +26,7 @@ options:
       - Read each listed account's tags (one C(ListTagsForResource) call per account).
     type: bool
     default: true
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.include_inactive, rootguard.aws.attributes.info, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.targeting.include_inactive, rootguard.aws.attributes.info, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
@@ -67,8 +67,23 @@ management_account_id:
   returned: success
   type: str
   sample: "123456789012"
+accounts_complete:
+  description:
+    - Whether RV(accounts) holds every account's entry; V(false) when O(max_result_size) shortened it (the task then
+      warns). RV(accounts_file) has them all when O(accounts_file) is given.
+  returned: success
+  type: bool
+accounts_omitted:
+  description: How many accounts' entries O(max_result_size) left out of RV(accounts).
+  returned: success
+  type: int
+  sample: 0
+accounts_file:
+  description: The file with every account's entry (O(accounts_file)), or V(null) without one.
+  returned: success
+  type: str
 accounts:
-  description: The targeted accounts, sorted by id.
+  description: The targeted accounts, sorted by id. Shortened when over O(max_result_size) (RV(accounts_complete)).
   returned: success
   type: list
   elements: dict
@@ -185,13 +200,13 @@ aws_error_code:
   type: str
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import targeting
+from ansible_collections.rootguard.aws.plugins.module_utils import result_size, targeting
 from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
 from ansible_collections.rootguard.aws.plugins.module_utils.organizations import organizations_account_info
 
 
 def main():
-    run_module(dict(targeting.LISTING_ARGUMENT_SPEC, include_tags={"type": "bool", "default": True}), organizations_account_info,
+    run_module(dict(targeting.LISTING_ARGUMENT_SPEC, include_tags={"type": "bool", "default": True}, **result_size.ARGUMENT_SPEC), organizations_account_info,
                **targeting.MODULE_OPTIONS)
 
 

@@ -80,7 +80,7 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows, per account that changes, its credentials before and after.
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.targeting.root_tasks, rootguard.aws.guardrails, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.targeting.root_tasks, rootguard.aws.guardrails, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
@@ -141,8 +141,50 @@ guardrails:
   returned: when O(guardrails=check)
   type: dict
   sample: {"root_id": "r-ab12", "policy_types_enabled": ["SERVICE_CONTROL_POLICY"], "task_policy": "IAMDeleteRootUserCredentials"}
+account_ids:
+  description:
+    - The ids of the accounts that need attention, by what they need, most urgent first. Always complete, also when
+      RV(accounts) is shortened; an account in none of the lists is V(ok).
+  returned: always
+  type: dict
+  contains:
+    failed:
+      description: The accounts whose work failed.
+      type: list
+      elements: str
+    blocked:
+      description: The accounts where the guardrails kept a call from being made (RV(accounts[].blocked)).
+      type: list
+      elements: str
+    skipped:
+      description: The accounts skipped (RV(accounts[].reason) says why).
+      type: list
+      elements: str
+    changed:
+      description: The accounts changed.
+      type: list
+      elements: str
+    would_change:
+      description: The accounts that would change (check mode, or a run stopped by its blast-radius limit).
+      type: list
+      elements: str
+accounts_complete:
+  description:
+    - Whether RV(accounts) holds every account's entry; V(false) when O(max_result_size) shortened it (the task then
+      warns). RV(accounts_file) has them all when O(accounts_file) is given.
+  returned: always
+  type: bool
+accounts_omitted:
+  description: How many accounts' entries O(max_result_size) left out of RV(accounts).
+  returned: always
+  type: int
+  sample: 0
+accounts_file:
+  description: The file with every account's entry (O(accounts_file)), or V(null) without one.
+  returned: always
+  type: str
 accounts:
-  description: One entry per targeted account (skipped ones included), sorted by id.
+  description: One entry per targeted account (skipped ones included), sorted by id. Shortened when over O(max_result_size) (RV(accounts_complete)).
   returned: always
   type: list
   elements: dict

@@ -58,7 +58,7 @@ options:
       - Omit it for the module's Region (O(region)).
     type: list
     elements: str
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.attributes.info, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.attributes.info, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:
@@ -162,8 +162,37 @@ regions:
   type: list
   elements: str
   sample: [eu-west-1]
+account_ids:
+  description:
+    - The ids of the accounts that need attention. Always complete, also when RV(accounts) is shortened.
+  returned: success
+  type: dict
+  contains:
+    blocked:
+      description: The accounts where the guardrails block at least one task.
+      type: list
+      elements: str
+    uncertain:
+      description: The accounts where at least one task's decision is uncertain.
+      type: list
+      elements: str
+accounts_complete:
+  description:
+    - Whether RV(accounts) holds every account's entry; V(false) when O(max_result_size) shortened it (the task then
+      warns). RV(accounts_file) has them all when O(accounts_file) is given.
+  returned: success
+  type: bool
+accounts_omitted:
+  description: How many accounts' entries O(max_result_size) left out of RV(accounts).
+  returned: success
+  type: int
+  sample: 0
+accounts_file:
+  description: The file with every account's entry (O(accounts_file)), or V(null) without one.
+  returned: success
+  type: str
 accounts:
-  description: One entry per targeted account (the skipped ones are in RV(skipped_accounts)), sorted by id.
+  description: One entry per targeted account (the skipped ones are in RV(skipped_accounts)), sorted by id. Shortened when over O(max_result_size) (RV(accounts_complete)).
   returned: success
   type: list
   elements: dict
@@ -285,12 +314,13 @@ assume_root:
       type: str
 """
 
-from ansible_collections.rootguard.aws.plugins.module_utils import targeting
+from ansible_collections.rootguard.aws.plugins.module_utils import result_size, targeting
 from ansible_collections.rootguard.aws.plugins.module_utils.common import run_module
 from ansible_collections.rootguard.aws.plugins.module_utils.guardrails_check import TASKS, root_task_guardrails_info
 
 ARGUMENT_SPEC = dict(
     targeting.ARGUMENT_SPEC,
+    **result_size.ARGUMENT_SPEC,
     task_policies={"type": "list", "elements": "str", "default": list(TASKS)},
     regions={"type": "list", "elements": "str"},
 )

@@ -391,8 +391,9 @@ def test_blast_radius_limit_stops_the_run_before_any_write(control, run_playbook
     assert result["failed"] is True
     assert result["error_class"] == "blast_radius_exceeded"
     assert "7 accounts would change" in result["msg"] and "max_changed_accounts (6)" in result["msg"]
-    listed = result["msg"].split("Accounts: ", 1)[1]
+    listed = result["msg"].split("Accounts: ", 1)[1].split(" (account_ids", 1)[0]
     assert sorted(listed.split(", ")) == due
+    assert result["account_ids"]["would_change"] == due
     for account_id in clean:
         assert account_id not in listed
     assert {entry["id"] for entry in result["accounts"] if entry["status"] == "would_change"} == set(due)

@@ -115,9 +115,11 @@ def test_module_result_sorts_entries_and_converts_skipped_ones():
         "changed": False,
         "organization_id": "o-a1b2c3d4e5",
         "accounts": outcome["accounts"],
+        "account_ids": {"failed": [], "blocked": [], "skipped": ["200000000002"], "changed": [], "would_change": ["100000000001"]},
         "summary": {"ok": 1, "changed": 0, "would_change": 1, "skipped": 1, "failed": 0, "total": 3},
         "compliant_accounts": 1,
     }
+    assert list(outcome["account_ids"]) == ["failed", "blocked", "skipped", "changed", "would_change"]
 
 
 @pytest.mark.parametrize("statuses, changed, changed_in_check_mode", [
@@ -141,6 +143,7 @@ def test_module_result_is_changed_when_an_account_changed_or_in_check_mode_would
 def test_module_result_without_accounts():
     assert bulk.module_result(CALLER, [], [], True) == {
         "changed": False, "organization_id": "o-a1b2c3d4e5", "accounts": [],
+        "account_ids": {"failed": [], "blocked": [], "skipped": [], "changed": [], "would_change": []},
         "summary": {"ok": 0, "changed": 0, "would_change": 0, "skipped": 0, "failed": 0, "total": 0},
     }
 
