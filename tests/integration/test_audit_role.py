@@ -158,11 +158,13 @@ def assert_no_secrets(report_dir: pathlib.Path) -> None:
             assert marker not in text, (path.name, marker)
 
 
-def assert_report_files(report_dir: pathlib.Path, formats=("json", "csv", "html")) -> None:
+def assert_report_files(report_dir: pathlib.Path, formats=("json", "csv", "html"), results=("audit", "guardrails")) -> None:
+    """The reports, and the modules' whole results (their accounts files) beside them; every file private."""
     assert stat.S_IMODE(report_dir.stat().st_mode) == 0o700
-    assert sorted(path.name for path in report_dir.iterdir()) == sorted(f"{REPORT}.{fmt}" for fmt in formats)
-    for fmt in formats:
-        assert stat.S_IMODE(report_paths(report_dir)[fmt].stat().st_mode) == 0o600
+    assert sorted(path.name for path in report_dir.iterdir()) == sorted(
+        [f"{REPORT}.{fmt}" for fmt in formats] + [f"{REPORT}.{module}-result.json" for module in results])
+    for path in report_dir.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
 
 
 # ---------------------------------------------------------------------------
@@ -533,7 +535,8 @@ def test_the_role_included_with_ou_targeting_leaves_its_facts_for_the_caller(con
     facts = run.result("audit_role")
     reports = {fmt: report_dir / f"workloads.{fmt}" for fmt in ("json", "html")}
     assert facts["reports"] == {fmt: str(path) for fmt, path in reports.items()}
-    assert sorted(path.name for path in report_dir.iterdir()) == ["workloads.html", "workloads.json"]
+    assert sorted(path.name for path in report_dir.iterdir()) == [
+        "workloads.audit-result.json", "workloads.guardrails-result.json", "workloads.html", "workloads.json"]
     report = json.loads(reports["json"].read_text(encoding="utf-8"))
     assert report["title"] == "Workloads <root> audit"
     assert report["targeting"] == {"selector": "organizational_unit_ids", "account_ids": [], "organizational_unit_ids": [workloads["id"]],
@@ -565,8 +568,9 @@ def test_when_nothing_can_be_audited_the_role_fails_without_reports_and_forgets_
     facts = run.result("audit_role")
     assert facts["result"]["failed"] is True and facts["result"]["error_class"] == "feature_not_enabled"
     assert (facts["reports"], facts["summary"]) == ({}, {})
-    # The directory is made sure of (created, private) before any API call; no report is written.
-    assert list(report_dir.iterdir()) == []
+    # The directory is made sure of (created, private) before any API call; no report is written, only the
+    # guardrail check's whole result (it ran before the audit failed).
+    assert [path.name for path in report_dir.iterdir()] == ["root-credentials-audit.guardrails-result.json"]
 
 
 @pytest.mark.parametrize(("variables", "message"), [
