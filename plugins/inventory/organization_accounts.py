@@ -28,6 +28,9 @@ description:
     C(account_tags) (the account's tags; C(tags) is a reserved name in Ansible), C(organization_id), and
     C(ansible_connection=local) with C(ansible_python_interpreter) set to the Python that runs Ansible, as the modules
     run on the controller.
+  - The group C(all) gets C(rootguard_inventory_accounts), the number of accounts listed. A job that sees fewer hosts
+    is one slice of a job that an automation controller sliced; the playbooks of this collection that act on the whole
+    organization from C(localhost) refuse to run as a slice.
   - Every host variable read from AWS is marked unsafe, so that text in account names, emails, tags or OU names (which
     member accounts' administrators may set) is never templated, on any supported ansible-core.
   - The management account is left out unless O(include_management_account=true); accounts that are not V(ACTIVE) are
@@ -237,6 +240,8 @@ class InventoryModule(AWSInventoryBase):
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
         self._refuse_constructed_members(groups, before)
+        # How many accounts the inventory lists: a job that sees fewer hosts is one slice of a sliced job.
+        self.inventory.set_variable("all", "rootguard_inventory_accounts", len(listing["accounts"]))
 
     def _members(self, group: str) -> set:
         found = self.inventory.groups[group]

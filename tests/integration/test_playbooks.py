@@ -116,6 +116,21 @@ def test_harden_organization_stops_at_the_blast_radius_before_any_removal(contro
     assert (tmp_path / "root-credentials-before.json").exists()  # the audit before still reports
 
 
+def test_a_harden_plan_over_the_blast_radius_says_so_and_stays_green(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=12, profile="mixed", features=FEATURES, trusted_access=True)
+    due = sorted(seeded_with_credentials(truth))
+    control.clear_requests()
+
+    run = run_playbook(HARDEN, extra_vars={"rootguard_max_changed_accounts": 2, "rootguard_report_dir": str(tmp_path)})
+
+    assert_ok(run)
+    assert (f"The plan is over the blast-radius limit: {len(due)} accounts would change, more than "
+            "root_credentials_removal_max_changed_accounts (2)") in run.stdout
+    assert ", ".join(due[:20]) in run.stdout
+    assert writes(control.requests()["entries"]) == []
+    assert with_credentials(control, truth) == seeded_with_credentials(truth)
+
+
 def test_harden_organization_in_one_ou_with_an_exclusion(control, run_playbook, tmp_path):
     truth = control.seed(accounts=30, profile="full", features=FEATURES, trusted_access=True)
     workloads = next(ou for ou in truth["organizational_units"] if ou["path"] == "/Workloads/")
