@@ -8,6 +8,8 @@ import json
 import pathlib
 import stat
 
+import pytest
+
 from rootguard_emulator.evidence import queue_url, writes
 from test_resource_policies import BUCKET, QUEUE, read_policy
 from test_root_credentials import active_members, has_credentials
@@ -291,3 +293,52 @@ def test_harden_accounts_per_host_over_the_inventory(control, run_playbook, tmp_
     again = run_playbook(playbook, inventory=str(inventory), extra_vars={"rootguard_confirm": True, "rootguard_report_dir": str(reports)})
     assert_unchanged(again)
     assert writes(control.requests()["entries"]) == []
+
+
+# ---------------------------------------------------------------------------
+# The organization-wide playbooks and job slicing
+
+
+def sliced_inventory(tmp_path, truth: dict, slice_number: int, slice_count: int) -> str:
+    """The inventory an automation controller gives slice ``slice_number`` of ``slice_count``: the enabled hosts of the
+    organization_accounts inventory sorted by name, every ``slice_count``-th from ``slice_number - 1``, with the
+    variables of the group all (rootguard_inventory_accounts among them)."""
+    hosts = sorted(account["id"] for account in active_members(truth))
+    chosen = hosts[slice_number - 1::slice_count]
+    path = tmp_path / f"slice{slice_number}.yml"
+    path.write_text(json.dumps({"all": {"vars": {"rootguard_inventory_accounts": len(hosts)},
+                                        "hosts": {host: {"account_id": host, "ansible_connection": "local"} for host in chosen}}}))
+    return str(path)
+
+
+@pytest.mark.parametrize("playbook, extra_vars", [
+    ("harden_organization.yml", {"rootguard_confirm": True}),
+    ("audit_organization.yml", {}),
+    ("unlock_bucket_policy.yml", {"rootguard_account_id": "210000000000", "rootguard_bucket": "locked"}),
+])
+def test_an_organization_wide_playbook_refuses_to_run_as_one_slice(control, run_playbook, tmp_path, playbook, extra_vars):
+    truth = control.seed(accounts=6, profile="mixed", features=FEATURES, trusted_access=True)
+    control.clear_requests()
+
+    run = run_playbook(str(PLAYBOOKS / playbook), inventory=sliced_inventory(tmp_path, truth, 2, 3),
+                       extra_vars={"rootguard_report_dir": str(tmp_path / "reports"), **extra_vars})
+
+    assert run.returncode != 0
+    members = len(active_members(truth))
+    assert f"This job sees {len(range(1, members, 3))} of the {members} accounts of its rootguard.aws.organization_accounts inventory: it is one slice" \
+        in run.stdout
+    assert control.requests()["count"] == 0
+    assert with_credentials(control, truth) == seeded_with_credentials(truth)
+
+
+def test_the_whole_organization_accounts_inventory_is_not_taken_for_a_slice(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=6, profile="mixed", features=FEATURES, trusted_access=True)
+    inventory = tmp_path / "org.organization_accounts.yml"
+    inventory.write_text(json.dumps({"plugin": "rootguard.aws.organization_accounts", "all_accounts": True}))
+
+    run = run_playbook(str(PLAYBOOKS / "audit_organization.yml"), inventory=str(inventory),
+                       extra_vars={"rootguard_report_dir": str(tmp_path / "reports")})
+
+    assert_ok(run)
+    report = json.loads((tmp_path / "reports" / "root-credentials-audit.json").read_text())
+    assert {row["id"] for row in report["accounts"] if row["outcome"] != "skipped"} == {account["id"] for account in active_members(truth)}
