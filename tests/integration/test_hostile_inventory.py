@@ -153,8 +153,9 @@ def test_hostile_names_stay_text_through_the_per_host_playbook(control, emulator
     assert not any(has_credentials(control.root_user(account_id)) for account_id in chosen[:2])
     assert has_credentials(control.root_user(mover["id"]))
     assert "3 account(s): 2 changed, 0 would change, 0 unchanged, 1 skipped, 0 failed." in " ".join(run.stdout.split())
-    evidence = json.loads((reports / "accounts" / f"{planted['account']}.json").read_text())
-    assert evidence["accounts"][0]["name"] == planted["texts"]["name"]
-    stale = json.loads((reports / "accounts" / f"{mover['id']}.json").read_text())["accounts"][0]
+    [after] = (reports / "runs").glob("*/root-credentials-after-removal.json")
+    assert {row["id"]: row["name"] for row in json.loads(after.read_text())["accounts"]}[planted["account"]] == planted["texts"]["name"]
+    [stale_file] = (reports / "runs").glob("*/stale-inventory.json")
+    (stale,) = json.loads(stale_file.read_text())["accounts"]
     assert (stale["name"], stale["reason"]) == (hostile(markers / "mover"), "stale_inventory")
     assert {entry["account"] for entry in control.requests()["entries"] if entry["write"]} == set(chosen[:2])

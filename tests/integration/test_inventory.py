@@ -357,8 +357,8 @@ def test_an_account_that_left_the_ou_since_the_cached_inventory_is_skipped_as_st
     assert [entry for entry in entries if entry["account"] == moved["id"] and entry["principal"] == "root"] == []
     assert {entry["account"] for entry in entries if entry["write"]} == stayed
     assert not any(has_credentials(control.root_user(account_id)) for account_id in stayed)
-    evidence = json.loads((reports / "accounts" / f"{moved['id']}.json").read_text())
-    (entry,) = evidence["accounts"]
+    [stale_file] = (reports / "runs").glob("*/stale-inventory.json")
+    (entry,) = json.loads(stale_file.read_text())["accounts"]
     assert (entry["id"], entry["status"], entry["reason"], entry["inventory_parent_id"], entry["parent_id"]) == (
         moved["id"], "skipped", "stale_inventory", production, sandbox)
     assert "Refresh it (ansible-inventory --flush-cache" in entry["error_message"]

@@ -285,9 +285,12 @@ def test_harden_accounts_per_host_over_the_inventory(control, run_playbook, tmp_
     assert_ok(run)
     assert with_credentials(control, truth) == set()
     assert f"{len(seeded_with_credentials(truth))} changed" in run.stdout
-    evidence = {path.stem: json.loads(path.read_text()) for path in (reports / "accounts").glob("*.json")}
-    assert set(evidence) == active
-    assert all(report["accounts"][0]["found"]["compliant"] for report in evidence.values())
+    assert {host for host, counters in run.recap().items() if counters["changed"]} == seeded_with_credentials(truth)
+    assert not any(counters["failed"] for counters in run.recap().values())
+    [after] = (reports / "runs").glob("*/root-credentials-after-removal.json")
+    report = json.loads(after.read_text())
+    assert {row["id"] for row in report["accounts"]} == active
+    assert all(row["compliant"] for row in report["accounts"])
 
     control.clear_requests()
     again = run_playbook(playbook, inventory=str(inventory), extra_vars={"rootguard_confirm": True, "rootguard_report_dir": str(reports)})
