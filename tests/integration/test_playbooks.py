@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import pathlib
 import stat
+import sys
 
 import pytest
 
-from rootguard_emulator.evidence import queue_url, writes
+from rootguard_emulator.evidence import action, queue_url, writes
 from test_resource_policies import BUCKET, QUEUE, read_policy
 from test_root_credentials import active_members, has_credentials
 
@@ -309,8 +310,11 @@ def sliced_inventory(tmp_path, truth: dict, slice_number: int, slice_count: int)
     hosts = sorted(account["id"] for account in active_members(truth))
     chosen = hosts[slice_number - 1::slice_count]
     path = tmp_path / f"slice{slice_number}.yml"
-    path.write_text(json.dumps({"all": {"vars": {"rootguard_inventory_accounts": len(hosts)},
-                                        "hosts": {host: {"account_id": host, "ansible_connection": "local"} for host in chosen}}}))
+    members = {account["id"]: account for account in active_members(truth)}
+    path.write_text(json.dumps({"all": {"vars": {"rootguard_inventory_accounts": len(hosts)}, "hosts": {
+        host: {"account_id": host, "account_name": members[host]["name"], "parent_id": members[host]["parent_id"],
+               "ou_path": members[host]["ou_path"], "ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+        for host in chosen}}}))
     return str(path)
 
 
@@ -345,3 +349,51 @@ def test_the_whole_organization_accounts_inventory_is_not_taken_for_a_slice(cont
     assert_ok(run)
     report = json.loads((tmp_path / "reports" / "root-credentials-audit.json").read_text())
     assert {row["id"] for row in report["accounts"] if row["outcome"] != "skipped"} == {account["id"] for account in active_members(truth)}
+
+
+def test_sliced_per_account_runs_handle_every_account_once_at_the_bulk_minimum(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=7, profile="full", features=FEATURES, trusted_access=True)
+    members = sorted(account["id"] for account in active_members(truth))
+    reports = tmp_path / "reports"
+    control.clear_requests()
+
+    audits = [run_playbook(str(PLAYBOOKS / "audit_accounts_per_host.yml"), inventory=sliced_inventory(tmp_path, truth, number, 2),
+                           extra_vars={"rootguard_report_dir": str(reports)}) for number in (1, 2)]
+
+    for number, run in enumerate(audits, start=1):
+        assert_ok(run)
+        assert set(run.recap()) == set(members[number - 1::2])
+        for account_id in members[number - 1::2]:
+            assert f"{account_id} (" in run.stdout and "): noncompliant - root credentials left: password, 2 access keys" in run.stdout
+    reported = [row["id"] for path in (reports / "runs").glob("*/root-credentials-audit.json")
+                for row in json.loads(path.read_text())["accounts"]]
+    assert sorted(reported) == members  # every account exactly once
+    entries = control.requests()["entries"]
+    assume_root = [entry["account"] for entry in entries if action(entry) == "sts:AssumeRoot"]
+    assert sorted(assume_root) == members  # one root session per account, as the bulk audit
+
+    harden = [run_playbook(str(PLAYBOOKS / "harden_accounts_per_host.yml"), inventory=sliced_inventory(tmp_path, truth, number, 2),
+                           extra_vars={"rootguard_report_dir": str(reports), "rootguard_confirm": True}) for number in (1, 2)]
+
+    for number, run in enumerate(harden, start=1):
+        assert_ok(run)
+        assert {host for host, counters in run.recap().items() if counters["changed"]} == set(members[number - 1::2])
+        assert f"): changed - delete_access_key " in run.stdout
+    assert with_credentials(control, truth) == set()
+
+
+def test_a_per_account_run_fails_the_hosts_whose_account_failed_only(control, run_playbook, tmp_path):
+    truth = control.seed(accounts=5, profile="full", features=FEATURES, trusted_access=True)
+    members = sorted(account["id"] for account in active_members(truth))
+    denied = members[1]
+    control.add_fault(kind="scp_deny", service="iam", account=denied)
+
+    run = run_playbook(str(PLAYBOOKS / "harden_accounts_per_host.yml"), inventory=sliced_inventory(tmp_path, truth, 1, 1),
+                       extra_vars={"rootguard_report_dir": str(tmp_path / "reports"), "rootguard_confirm": True})
+
+    assert run.returncode != 0
+    recap = run.recap()
+    assert {host for host, counters in recap.items() if counters["failed"]} == {denied}
+    assert {host for host, counters in recap.items() if counters["changed"]} == set(members) - {denied}
+    assert f"{denied} (" in run.stdout and "): failed - denied_by_scp: " in run.stdout
+    assert with_credentials(control, truth) == {denied}
