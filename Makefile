@@ -220,7 +220,10 @@ changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragment
 # BENCH_PER_HOST_REPEAT, BENCH_BASELINE_ACCOUNTS, BENCH_BASELINE_REPEAT: see tests/bench/bench.py.
 # BENCH_PARTS=guardrails runs only root_task_guardrails_info's part (BENCH_GUARDRAILS_SIZES, default
 # 1000,5000; BENCH_GUARDRAILS_REPEAT) and rewrites only its block of BENCHMARKS.md; BENCH_PARTS=modules
-# runs only the others and keeps the guardrails block.
+# runs only the bulk, per-host and baseline runs and keeps the other blocks. BENCH_PARTS=latency runs only the
+# bulk audit with the emulator's delay per call (BENCH_LATENCY_MS, default 30) at each of
+# BENCH_LATENCY_CONCURRENCY (default 10,25,50,100) over BENCH_LATENCY_ACCOUNTS (default 1000) accounts,
+# BENCH_LATENCY_REPEAT runs each (default 3 up to 1,000 accounts, 1 above).
 
 .PHONY: bench
 bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop, and of the guardrails check; writes BENCHMARKS.md
