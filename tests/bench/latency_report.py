@@ -205,7 +205,7 @@ def block(runs: list, cpus: int, started: str, machine_lines: list, command: str
     found = rows(runs) if runs else []
     lines = [BEGIN, "", f"## The bulk audit with a network round trip per call (last run {started} UTC)", ""]
     lines += machine_lines
-    accounts = found[0].accounts if found else "N"
+    accounts = f"{found[0].accounts:,}" if found else "N"
     latency = f"{found[0].latency_ms:g}" if found else "N"
     lines += [
         "### How it was run", "",
@@ -222,11 +222,12 @@ def block(runs: list, cpus: int, started: str, machine_lines: list, command: str
         "",
         "*Client CPU* is the user and system time of `ansible-playbook` and its descendants (wait4), Ansible's start-up included; "
         "divided by the wall time it is the cores the client keeps busy. *Module CPU* is the module process's own "
-        "(`python AnsiballZ_root_credentials_info.py`, read from /proc every 10 ms while it runs), divided by its own lifetime; *waiting for a CPU* is how long its threads were "
-        "runnable but not running (schedstat, read every 100 ms), over the same lifetime. "
-        "*Accounts/s* is over the wall time, Ansible's start-up included; *accounts/s in the module* over the module process's "
-        "lifetime, which the sentences below compare. *Emulator busy* is the emulator process's CPU over the run divided by the wall time. Each run is checked: every account "
-        "`ok`, the calls at the minimum, and a wall time no shorter than the member calls' delays spread over the workers.",
+        "(`python AnsiballZ_root_credentials_info.py`, read from /proc every 10 ms while it runs), divided by its own lifetime; "
+        "*waiting for a CPU* is how long its threads were runnable but not running (schedstat, read every 100 ms), over the same "
+        "lifetime. *Accounts/s* is over the wall time, Ansible's start-up included; *accounts/s in the module* over the module "
+        "process's lifetime, which the sentences below compare. *Emulator busy* is the emulator process's CPU over the run divided "
+        "by the wall time. Each run is checked: every account `ok`, the calls at the minimum, and a wall time no shorter than the "
+        "member calls' delays spread over the workers.",
         "",
     ]
     if not found:

@@ -63,7 +63,7 @@ def test_an_aws_request_takes_at_least_the_delay_and_is_still_served(http):
     sts.get_caller_identity()  # moto builds the service's application on its first request
     http.control.set_latency(250)
     http.control.clear_requests()
-    durations = [timed(sts.get_caller_identity) for _ in range(3)]
+    durations = [timed(sts.get_caller_identity) for _call in range(3)]
     assert min(durations) >= 0.25, durations
     assert http.control.requests()["by_action"] == {"sts:GetCallerIdentity": 3}
 
@@ -90,7 +90,7 @@ def test_control_api_requests_are_not_delayed(control):
 
 def test_concurrent_requests_with_a_delay_are_not_served_one_after_another(http):
     requests, delay = 16, 0.5
-    clients = [sts_client(http.endpoint) for _ in range(requests)]
+    clients = [sts_client(http.endpoint) for _client in range(requests)]
     for client in clients:
         client.get_caller_identity()  # each client's connection open before the clock starts
     http.control.set_latency(delay * 1000)
@@ -164,7 +164,7 @@ def test_serve_latency_ms_is_the_server_setting_that_a_reset_returns_to():
         assert control.latency() == {"milliseconds": 120.0, "server_setting": 120.0}
         sts = sts_client(endpoint)
         sts.get_caller_identity()
-        assert min(timed(sts.get_caller_identity) for _ in range(2)) >= 0.12
+        assert min(timed(sts.get_caller_identity) for _call in range(2)) >= 0.12
         control.set_latency(0)
         control.reset()
         assert control.latency() == {"milliseconds": 120.0, "server_setting": 120.0}
