@@ -262,7 +262,7 @@ def artifact_texts(job: Job) -> dict:
     return texts
 
 
-def assert_no_secret_in_the_artifacts(job: Job, endpoint: str, root_sessions: bool = True) -> None:
+def assert_no_secret_in_the_artifacts(job: Job, endpoint: str) -> None:
     """No secret the emulator issued - the root sessions' keys and tokens, the automation role's
     session (the injected credential), every IAM access key's secret - whole or in part, in any
     file of the job's private data directory (artifact_texts); the secrets are collected as the
@@ -270,8 +270,7 @@ def assert_no_secret_in_the_artifacts(job: Job, endpoint: str, root_sessions: bo
     secrets = issued_secrets(endpoint)
     injected_secrets = {value for name, value in job.injected.items() if name != "AWS_ACCESS_KEY_ID"}
     assert injected_secrets <= set(secrets.values())
-    if root_sessions:
-        assert any(what.startswith("session token of root session") for what in secrets), sorted(secrets)
+    assert any(what.startswith("session token of root session") for what in secrets), sorted(secrets)
     texts = artifact_texts(job)
     assert any(name.startswith(f"artifacts/{job.ident}/job_events/") for name in texts), sorted(texts)
     assert {f"artifacts/{job.ident}/{name}" for name in ("stdout", "command", "status", "rc")} <= set(texts), sorted(texts)

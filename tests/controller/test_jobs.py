@@ -34,11 +34,11 @@ def seeded_with_credentials(truth: dict) -> set:
     return {account["id"] for account in active_members(truth) if has_credentials(account["root_user"])}
 
 
-def judge(job, endpoint: str, root_sessions: bool = True) -> None:
+def judge(job, endpoint: str) -> None:
     """What every job must hold, whatever its outcome."""
     assert_the_injected_credential_was_used(job)
     assert_within_the_event_limit(job)
-    assert_no_secret_in_the_artifacts(job, endpoint, root_sessions=root_sessions)
+    assert_no_secret_in_the_artifacts(job, endpoint)
 
 
 # ---------------------------------------------------------------------------
