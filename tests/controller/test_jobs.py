@@ -1,6 +1,6 @@
 """The collection's playbooks as automation controller jobs (conftest.py): harden (the plan, then
 rootguard_confirm=true), audit, unlock a bucket policy, allow password recovery and vend an account,
-each once per way the controller injects the AWS credential.  Every job is judged by runner's
+each with one of the two ways the controller injects the AWS credential (conftest.py).  Every job is judged by runner's
 status and rc, its job events (each task's outcome, and the results the test relies on), the
 controller's event limit (no result replaced by ``{}``) and the secrets: none the emulator issued
 in any file the job left."""
