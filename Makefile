@@ -5,8 +5,8 @@
 #
 #   make demo            rehearse the playbooks against the local AWS emulator
 #   make test            everything CI runs (sanity, units, emulator-tests,
-#                        integration, matrix, reliability, lint, docs-lint,
-#                        changelog-lint)
+#                        integration, controller, matrix, reliability, lint,
+#                        docs-lint, changelog-lint)
 #   make emulator        run the emulator in the foreground
 #                        (PORT=4566 ACCOUNTS=50 SEED=mixed)
 #   make help            list the targets
@@ -140,7 +140,7 @@ PYTEST_DIR = $(2) hacking/pytest_dir.sh $(VENV_BIN)/pytest $(1) $(3) $(PYTEST_AR
 PYTEST_ARGS ?=
 
 .PHONY: test
-test: sanity units emulator-tests integration matrix reliability lint docs-lint changelog-lint ## Run every check CI runs, in order
+test: sanity units emulator-tests integration controller matrix reliability lint docs-lint changelog-lint ## Run every check CI runs, in order
 
 # ansible-test sanity, with no ignore file entries, on the venv's Python; where
 # ansible-test cannot download its pip bootstrap script, hacking/sanity.sh
@@ -162,6 +162,12 @@ emulator-tests: $(VENV_STAMP) tools ## The emulator's own tests (pytest tests/em
 .PHONY: integration
 integration: collection-tree browser tools cores ## Playbook runs against the emulator (pytest tests/integration)
 	@$(call PYTEST_DIR,tests/integration,$(RUN_ENV),-n 2 --durations=20)
+
+# The playbooks as an automation controller (AWX, Ansible Automation Platform) runs them:
+# ansible-runner (requirements-dev.txt), the controller's AWS credential and event limit.
+.PHONY: controller
+controller: collection-tree ## The playbooks as AWX / Automation Platform jobs through ansible-runner (pytest tests/controller)
+	@$(call PYTEST_DIR,tests/controller,$(RUN_ENV),-n 2 --durations=10)
 
 .PHONY: matrix
 matrix: collection-tree cores oldest-botocore ## Smoke of the collection on each ansible-core release it declares and with the oldest botocore (pytest tests/matrix)
@@ -220,7 +226,10 @@ changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragment
 # BENCH_PER_HOST_REPEAT, BENCH_BASELINE_ACCOUNTS, BENCH_BASELINE_REPEAT: see tests/bench/bench.py.
 # BENCH_PARTS=guardrails runs only root_task_guardrails_info's part (BENCH_GUARDRAILS_SIZES, default
 # 1000,5000; BENCH_GUARDRAILS_REPEAT) and rewrites only its block of BENCHMARKS.md; BENCH_PARTS=modules
-# runs only the others and keeps the guardrails block.
+# runs only the bulk, per-host and baseline runs and keeps the other blocks. BENCH_PARTS=latency runs only the
+# bulk audit with the emulator's delay per call (BENCH_LATENCY_MS, default 30) at each of
+# BENCH_LATENCY_CONCURRENCY (default 10,25,50,100) over BENCH_LATENCY_ACCOUNTS (default 1000) accounts,
+# BENCH_LATENCY_REPEAT runs each (default 3 up to 1,000 accounts, 1 above).
 
 .PHONY: bench
 bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop, and of the guardrails check; writes BENCHMARKS.md

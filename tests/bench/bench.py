@@ -18,24 +18,29 @@ every member account, both features on), then measures:
 - ``guardrails``: root_task_guardrails_info over every account (every task policy, two Regions) in an
   organization with 24 OUs in three levels and 10 SCPs and 3 RCPs attached at the root, OU and account
   levels (tests/bench/guardrails_org.py), at each of BENCH_GUARDRAILS_SIZES: its calls by operation
-  (all in the management account), its time and its module's peak RSS.
+  (all in the management account), its time and its module's peak RSS;
+- ``latency``: the bulk audit with the emulator's delay on every AWS call (BENCH_LATENCY_MS, 30 ms: a network round
+  trip to AWS), at BENCH_LATENCY_ACCOUNTS accounts and each of BENCH_LATENCY_CONCURRENCY (10, 25, 50, 100): accounts per
+  second, the client's CPU and the module process's, the emulator's, and where the client's CPU becomes the limit
+  (tests/bench/latency_report.py).
 
 For every run: wall time; CPU time of the measured command and its descendants (wait4); the
 emulator's CPU time; the API calls from the emulator's request log, per member account and in the
 management account; the peak RSS of the module process (polled from /proc, see PeakRss) or of the
 ceiling process (wait4); and the seeding time. It writes the medians, the ratios and the targets into
 the part of the output file between the BENCH markers (the guardrails part between its own
-BENCH-GUARDRAILS markers), and leaves the rest of the file as it is: a part that did not run keeps its
-block, so ``--parts guardrails`` refreshes that block alone.
+BENCH-GUARDRAILS markers, the latency part between BENCH-LATENCY markers), and leaves the rest of the file
+as it is: a part that did not run keeps its block, so ``--parts guardrails`` refreshes that block alone.
 Timings are recorded, never asserted; a run whose result is wrong (a failed account, a credential
 left, a command that fails) stops the harness.
 
 Settings come from options or from these environment variables (options win):
 BENCH_SIZES, BENCH_REPEAT (one count, or one per size), BENCH_CONCURRENCY, BENCH_PER_HOST_ACCOUNTS,
 BENCH_PER_HOST_FORKS, BENCH_PER_HOST_REPEAT, BENCH_BASELINE_ACCOUNTS, BENCH_BASELINE_REPEAT (0 accounts
-skips a part), BENCH_PARTS (``modules``: the bulk, per-host and baseline runs; ``guardrails``; default
-both), BENCH_GUARDRAILS_SIZES, BENCH_GUARDRAILS_REPEAT, and BENCH_COLLECTIONS_PATH (else
-ANSIBLE_COLLECTIONS_PATH, else build/collections).
+skips a part), BENCH_PARTS (``modules``: the bulk, per-host and baseline runs; ``guardrails``; ``latency``;
+default all three), BENCH_GUARDRAILS_SIZES, BENCH_GUARDRAILS_REPEAT, BENCH_LATENCY_ACCOUNTS (default 1,000),
+BENCH_LATENCY_MS, BENCH_LATENCY_CONCURRENCY, BENCH_LATENCY_REPEAT (default: 3 up to 1,000 accounts, 1 above),
+and BENCH_COLLECTIONS_PATH (else ANSIBLE_COLLECTIONS_PATH, else build/collections).
 """
 
 from __future__ import annotations
@@ -71,17 +76,22 @@ from baseline_loop import BASELINE_LOOP, BASELINE_LOOP_SHA256  # noqa: E402  pyl
 from rootguard_emulator.client import EmulatorClient  # noqa: E402  pylint: disable=wrong-import-position
 
 import guardrails_org  # noqa: E402  pylint: disable=wrong-import-position
+import latency_report  # noqa: E402  pylint: disable=wrong-import-position
 
 FEATURES = ["RootCredentialsManagement", "RootSessions"]
 REGION = "us-east-1"
 DEFAULT_SIZES = (100, 1000, 5000)
 DEFAULT_GUARDRAILS_SIZES = (1000, 5000)
-PARTS = ("modules", "guardrails")
+DEFAULT_LATENCY_ACCOUNTS = 1000
+DEFAULT_LATENCY_MS = 30
+DEFAULT_LATENCY_CONCURRENCY = (10, 25, 50, 100)
+PARTS = ("modules", "guardrails", "latency")
 GUARDRAILS_REGIONS = ["us-east-1", "eu-west-1"]
 BEGIN = "<!-- BENCH:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
 END = "<!-- BENCH:END -->"
 GUARDRAILS_BEGIN = "<!-- BENCH-GUARDRAILS:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
 GUARDRAILS_END = "<!-- BENCH-GUARDRAILS:END -->"
+LATENCY_BEGIN, LATENCY_END = latency_report.BEGIN, latency_report.END
 MODULE_PATTERNS = {"guardrails": b"AnsiballZ_root_task_guardrails_info"}
 
 
@@ -106,6 +116,10 @@ class Settings:
     parts: list
     guardrails_sizes: list
     guardrails_repeats: dict
+    latency_accounts: int
+    latency_ms: float
+    latency_concurrency: list
+    latency_repeat: int
     collections: pathlib.Path
     output: pathlib.Path | None
     json_output: pathlib.Path | None
@@ -152,12 +166,20 @@ def settings_from(argv) -> Settings:
     parser.add_argument("--baseline-accounts", type=int, default=int(env("BENCH_BASELINE_ACCOUNTS") or 50))
     parser.add_argument("--baseline-repeat", type=int, default=int(env("BENCH_BASELINE_REPEAT") or 1))
     parser.add_argument("--parts", default=env("BENCH_PARTS") or ",".join(PARTS),
-                        help="the parts to run: modules (bulk, per-host, baseline), guardrails (default %(default)s); "
+                        help="the parts to run: modules (bulk, per-host, baseline), guardrails, latency (default %(default)s); "
                              "a part not run keeps its block of the output file")
     parser.add_argument("--guardrails-sizes", default=env("BENCH_GUARDRAILS_SIZES") or ",".join(map(str, DEFAULT_GUARDRAILS_SIZES)),
                         help="organization sizes for root_task_guardrails_info (default %(default)s)")
     parser.add_argument("--guardrails-repeat", default=env("BENCH_GUARDRAILS_REPEAT") or "",
                         help="runs per guardrails size: one number, or one per size (default: 3 up to 1,000 accounts, 1 above)")
+    parser.add_argument("--latency-accounts", type=int, default=int(env("BENCH_LATENCY_ACCOUNTS") or DEFAULT_LATENCY_ACCOUNTS),
+                        help="organization size of the latency part (default %(default)s)")
+    parser.add_argument("--latency-ms", type=float, default=float(env("BENCH_LATENCY_MS") or DEFAULT_LATENCY_MS),
+                        help="the emulator's delay per AWS call in the latency part, in milliseconds (default %(default)s)")
+    parser.add_argument("--latency-concurrency", default=env("BENCH_LATENCY_CONCURRENCY") or ",".join(map(str, DEFAULT_LATENCY_CONCURRENCY)),
+                        help="the audit's concurrency in the latency part, one run each (default %(default)s)")
+    parser.add_argument("--latency-repeat", type=int, default=int(env("BENCH_LATENCY_REPEAT") or 0),
+                        help="runs per concurrency in the latency part (default: 3 up to 1,000 accounts, 1 above)")
     parser.add_argument("--collections-path", default=env("BENCH_COLLECTIONS_PATH") or env("ANSIBLE_COLLECTIONS_PATH")
                         or str(ROOT / "build" / "collections"))
     parser.add_argument("--output", default="BENCHMARKS.md", help="the Markdown file to write ('-' for none)")
@@ -170,6 +192,9 @@ def settings_from(argv) -> Settings:
     parts = [part for part in re.split(r"[,\s]+", args.parts.strip()) if part]
     if not parts or set(parts) - set(PARTS):
         raise SystemExit(f"parts: {args.parts!r} must list one or more of {', '.join(PARTS)}")
+    latency_concurrency = [value for value in _int_list(args.latency_concurrency, "latency-concurrency") if value > 0]
+    if "latency" in parts and not (0 < args.latency_ms <= 10_000 and args.latency_accounts > 0 and latency_concurrency):
+        raise SystemExit("latency: give --latency-ms over 0 and at most 10,000, --latency-accounts over 0 and at least one --latency-concurrency")
     collections = pathlib.Path(args.collections_path.split(os.pathsep)[0]).resolve()
     if not (collections / "ansible_collections" / "rootguard" / "aws").is_dir():
         raise SystemExit(f"no rootguard.aws collection under {collections}: run `make collection-tree` or set BENCH_COLLECTIONS_PATH")
@@ -178,6 +203,8 @@ def settings_from(argv) -> Settings:
         per_host_accounts=args.per_host_accounts, per_host_forks=args.per_host_forks, per_host_repeat=args.per_host_repeat,
         baseline_accounts=args.baseline_accounts, baseline_repeat=args.baseline_repeat,
         parts=[part for part in PARTS if part in parts], guardrails_sizes=guardrails_sizes, guardrails_repeats=guardrails_repeats,
+        latency_accounts=args.latency_accounts, latency_ms=args.latency_ms, latency_concurrency=latency_concurrency,
+        latency_repeat=args.latency_repeat or default_repeat(args.latency_accounts),
         collections=collections,
         output=None if args.output == "-" else (pathlib.Path.cwd() / args.output).resolve(),
         json_output=(pathlib.Path.cwd() / args.json).resolve() if args.json else None,
@@ -206,6 +233,30 @@ def _peak_rss_kib(pid: int) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _cpu_s(pid: int) -> float | None:
+    """User and system CPU time of a live process (utime and stime in /proc/PID/stat)."""
+    stat = _read(f"/proc/{pid}/stat")
+    if stat is None:
+        return None
+    fields = stat[stat.rindex(b")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _runqueue_waits_ns(pid: int) -> dict:
+    """{thread id: nanoseconds it waited, runnable, for a CPU} of a process's threads (the second field of
+    /proc/PID/task/TID/schedstat); empty when the kernel does not keep them."""
+    waits = {}
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return waits
+    for thread in threads:
+        stat = _read(f"/proc/{pid}/task/{thread}/schedstat")
+        if stat and len(stat.split()) >= 2:
+            waits[thread] = int(stat.split()[1])
+    return waits
+
+
 def _parent(pid: int) -> int | None:
     stat = _read(f"/proc/{pid}/stat")
     if stat is None:
@@ -225,7 +276,13 @@ class PeakRss:
     until it exits; so is the root process's. VmHWM never decreases and belongs to the process's
     own memory since its exec, so the last value read is its peak, except for growth in its last
     ``interval``. (wait4's ru_maxrss cannot serve: a child forked from this harness starts with the
-    harness's own high-water mark.) Without /proc (not Linux) nothing is measured."""
+    harness's own high-water mark.) Each scan also reads a module process's CPU time (utime + stime)
+    and notes the time: its CPU and its lifetime are those of the last scan that found it, short by at
+    most ``interval``; every ``WAIT_SCANS`` scans it reads how long each of its threads has waited,
+    runnable, for a CPU (schedstat: a module that waits so is short of CPU, whether its own interpreter
+    lock or other processes hold the CPUs). Without /proc (not Linux) nothing is measured."""
+
+    WAIT_SCANS = 10
 
     def __init__(self, root: int, interval: float = 0.01, pattern: bytes = b"AnsiballZ_root_credentials"):
         self.root = root
@@ -233,6 +290,10 @@ class PeakRss:
         self.pattern = pattern
         self.root_peak_kib = 0
         self.peaks: dict = {}
+        self.cpu: dict = {}  # pid: CPU seconds at the last scan that found it
+        self.seen: dict = {}  # pid: (first, last) time.monotonic() of the scans that found it
+        self.waits: dict = {}  # pid: {thread id: runqueue wait (ns) at the last read}
+        self._scans = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.available = os.path.isdir("/proc/self")
@@ -269,6 +330,7 @@ class PeakRss:
                     continue
                 if pid in self.peaks:
                     self.peaks[pid] = max(self.peaks[pid], _peak_rss_kib(pid) or 0)
+                    self._sample_cpu(pid)
                     continue
                 cmdline = _read(f"/proc/{pid}/cmdline")
                 if not cmdline:
@@ -277,11 +339,41 @@ class PeakRss:
                 if self.pattern in cmdline and program.startswith(b"python"):
                     if self._descends(pid):
                         self.peaks[pid] = _peak_rss_kib(pid) or 0
+                        self._sample_cpu(pid)
                     else:
                         ignored.add(pid)
                 elif self.pattern not in cmdline and b"ansible" not in cmdline:
                     ignored.add(pid)  # never a module; Ansible's own forks are looked at again (they exec)
+            self._scans += 1
             self._stop.wait(self.interval)
+
+    def _sample_cpu(self, pid: int) -> None:
+        cpu = _cpu_s(pid)
+        if cpu is None:
+            return
+        now = time.monotonic()
+        self.cpu[pid] = cpu
+        self.seen[pid] = (self.seen.get(pid, (now, now))[0], now)
+        if self._scans % self.WAIT_SCANS == 0:
+            self.waits.setdefault(pid, {}).update(_runqueue_waits_ns(pid))
+
+    @property
+    def module_wait_s(self) -> float | None:
+        """How long the module processes' threads waited for a CPU, added up (None when the kernel does not say)."""
+        waits = [wait for threads in self.waits.values() for wait in threads.values()]
+        return sum(waits) / 1e9 if waits else None
+
+    @property
+    def module_cpu_s(self) -> float | None:
+        """The CPU time of the module processes, added up."""
+        return sum(self.cpu.values()) if self.cpu else None
+
+    @property
+    def module_wall_s(self) -> float | None:
+        """The time module processes were running, from the first seen to the last (they overlap in per-host mode)."""
+        if not self.seen:
+            return None
+        return max(last for _first, last in self.seen.values()) - min(first for first, _last in self.seen.values())
 
     @property
     def root_peak_mib(self) -> float | None:
@@ -306,6 +398,9 @@ class Measured:
     module_processes: int
     stdout: str
     log: pathlib.Path
+    module_cpu_s: float | None = None  # CPU time of the module processes (PeakRss)
+    module_wall_s: float | None = None  # from the first scan that found a module process to the last
+    module_wait_s: float | None = None  # how long the module processes' threads waited for a CPU
 
 
 def run_measured(command: list, env: dict, log: pathlib.Path, timeout: float, pattern: bytes = b"AnsiballZ_root_credentials") -> Measured:
@@ -332,7 +427,8 @@ def run_measured(command: list, env: dict, log: pathlib.Path, timeout: float, pa
         tail = "\n".join(output.splitlines()[-15:])
         raise BenchError(f"{shlex.join(map(str, command[:3]))} ... exited {process.returncode} (log: {log}):\n{tail}")
     return Measured(process.returncode, wall, usage.ru_utime + usage.ru_stime, memory.root_peak_mib, memory.module_peak_mib,
-                    memory.module_processes, output, log)
+                    memory.module_processes, output, log, memory.module_cpu_s, memory.module_wall_s,
+                    memory.module_wait_s)
 
 
 # ---------------------------------------------------------------------------
@@ -375,11 +471,7 @@ class Emulator:
                 time.sleep(0.1)
 
     def cpu_s(self) -> float | None:
-        stat = _read(f"/proc/{self.process.pid}/stat")
-        if stat is None:
-            return None
-        fields = stat[stat.rindex(b")") + 2:].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _cpu_s(self.process.pid)
 
     def rss_mib(self) -> tuple:
         status = _read(f"/proc/{self.process.pid}/status") or b""
@@ -450,7 +542,7 @@ class Run:
 
 def minimum_member_calls(truth: dict, kind: str) -> int | None:
     """The fewest calls the work needs in the member accounts (see root_credentials.py)."""
-    if kind not in ("audit", "removal", "password", "per_host"):
+    if kind not in ("audit", "removal", "password", "per_host", "latency"):
         return None
     total = 0
     for account in truth["accounts"]:
@@ -461,7 +553,7 @@ def minimum_member_calls(truth: dict, kind: str) -> int | None:
             total += 1 + 1 + int(root["password"])  # AssumeRoot, GetLoginProfile, DeleteLoginProfile
             continue
         total += 1 + 4  # AssumeRoot; GetLoginProfile, ListAccessKeys, ListSigningCertificates, ListMFADevices
-        if kind in ("audit", "per_host"):
+        if kind in ("audit", "per_host", "latency"):
             total += len(root["access_keys"])  # GetAccessKeyLastUsed
         else:
             devices = [device for device in root["mfa_devices"] if device["enabled"]]
@@ -636,6 +728,31 @@ class Bench:
                      "blocked": blocked, "summary": result["summary"], "remedies": result["remedies"],
                      "aws_listing_pages": guardrails_org.listing_pages(self.emulator.endpoint)}
 
+    def latency(self, concurrency: int, repetition: int) -> None:
+        """The bulk audit with the emulator's delay on every AWS call (set after the seeding, which the control API does
+        undelayed; the next run's reset takes it off). Checked: every account ok, the delay in force, the minimum calls,
+        and a wall time no shorter than the member calls' delays spread over ``concurrency`` workers."""
+        settings = self.settings
+        accounts = settings.latency_accounts
+        in_force = {}
+
+        def prepare(_truth: dict) -> None:
+            in_force.update(self.emulator.client.set_latency(settings.latency_ms))
+
+        summary = self.summary_file("latency-summary")
+        run, _truth, measured = self.measure("latency", "ansible", accounts, repetition,
+                                             self.playbook("audit.yml", summary, concurrency=concurrency), self.ansible_environment(), prepare)
+        self.check_summary(json.loads(summary.read_text()), "latency", "ansible", {"ok": accounts, "failed": 0})
+        floor = run.calls_members * settings.latency_ms / 1000 / concurrency
+        if in_force.get("milliseconds") != settings.latency_ms or run.wall_s < floor:
+            raise BenchError(f"latency: the delay was not in force ({in_force}; {run.wall_s:.2f} s against at least {floor:.2f} s)")
+        if run.calls_members != run.minimum_member_calls:
+            raise BenchError(f"latency: {run.calls_members} calls in the members, expected {run.minimum_member_calls}")
+        run.facts = {"concurrency": concurrency, "latency_ms": settings.latency_ms,
+                     "module_cpu_s": measured.module_cpu_s, "module_wall_s": measured.module_wall_s, "module_wait_s": measured.module_wait_s}
+        print(f"    at concurrency {concurrency}: {accounts / run.wall_s:.1f} accounts/s, client CPU {run.cpu_s:.1f} s "
+              f"(module {_fmt(measured.module_cpu_s, 1)} s over {_fmt(measured.module_wall_s, 1)} s)", flush=True)
+
     def run(self) -> None:
         settings = self.settings
         if "modules" in settings.parts:
@@ -645,6 +762,13 @@ class Bench:
                 print(f"guardrails: {size} accounts, {settings.guardrails_repeats[size]} run(s)", flush=True)
                 for repetition in range(settings.guardrails_repeats[size]):
                     self.guardrails(size, repetition)
+        if "latency" in settings.parts:
+            print(f"latency: {settings.latency_accounts} accounts, {settings.latency_ms:g} ms per call, concurrency "
+                  f"{', '.join(map(str, settings.latency_concurrency))}, {settings.latency_repeat} run(s) of each", flush=True)
+            for repetition in range(settings.latency_repeat):
+                order = settings.latency_concurrency if repetition % 2 == 0 else settings.latency_concurrency[::-1]
+                for concurrency in order:
+                    self.latency(concurrency, repetition)
 
     def run_modules(self) -> None:
         settings = self.settings
@@ -801,7 +925,7 @@ def invocation(argv: list) -> str:
 
 def report(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
     settings = bench.settings
-    runs = [run for run in bench.runs if run.kind != "guardrails"]
+    runs = [run for run in bench.runs if run.kind not in ("guardrails", "latency")]
     lines = [BEGIN, "", f"## Figures of the last run ({started:%Y-%m-%d %H:%M} UTC)", ""]
     lines += machine_lines(bench, load_before, load_after, elapsed)
 
@@ -1088,6 +1212,12 @@ def guardrails_report(bench: Bench, started: datetime.datetime, load_before: str
     return "\n".join(lines) + "\n"
 
 
+def latency_block(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
+    """The latency part's block (latency_report.py)."""
+    return latency_report.block(_select(bench.runs, kind="latency"), os.cpu_count() or 1, f"{started:%Y-%m-%d %H:%M}",
+                                machine_lines(bench, load_before, load_after, elapsed), invocation(argv), bench.settings.parts == list(PARTS))
+
+
 def guardrails_growth(runs: list, sizes: list, policy_reads: set) -> list:
     """The sentences that say what grows with the accounts, from the figures."""
     def calls(size: int, names) -> str:
@@ -1121,18 +1251,24 @@ only runs the harness at a tiny size so that it keeps working.
 """
 
 
+# Where a part's block goes in a file that has none yet: after the first of these blocks it has (their end markers).
+PLACED_AFTER = {GUARDRAILS_BEGIN: (END,), LATENCY_BEGIN: (GUARDRAILS_END, END)}
+
+
 def write_report(path: pathlib.Path, block: str, begin: str = BEGIN, end: str = END) -> None:
     """Put ``block`` (from ``begin`` to ``end``) in place of the file's block between those markers; a file without them
-    gets it after the modules' block when there is one, else at its end. Everything else is kept."""
+    gets it after the block PLACED_AFTER names (the guardrails block after the modules' block, the latency block after
+    the guardrails block, else after the modules' block) when there is one, else at its end. Everything else is kept."""
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    anchor = next((marker for marker in PLACED_AFTER.get(begin, ()) if marker in text), None)
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         tail = rest.split(end, 1)[1].lstrip("\n")
         text = head + block + ("\n" + tail if tail else "")
-    elif begin != BEGIN and BEGIN in text and END in text:
-        head, tail = text.split(END, 1)
+    elif anchor is not None:
+        head, tail = text.split(anchor, 1)
         tail = tail.lstrip("\n")
-        text = head + END + "\n\n" + block + ("\n" + tail if tail else "")
+        text = head + anchor + "\n\n" + block + ("\n" + tail if tail else "")
     else:
         text = text.rstrip("\n") + "\n\n" + block
     path.write_text(text, encoding="utf-8")
@@ -1165,6 +1301,8 @@ def main(argv=None) -> int:
         blocks.append((report(*facts), BEGIN, END))
     if "guardrails" in settings.parts:
         blocks.append((guardrails_report(*facts), GUARDRAILS_BEGIN, GUARDRAILS_END))
+    if "latency" in settings.parts:
+        blocks.append((latency_block(*facts), LATENCY_BEGIN, LATENCY_END))
     if settings.output is not None:
         for block, begin, end in blocks:
             write_report(settings.output, block, begin, end)

@@ -29,19 +29,19 @@ def test_the_harness_runs_every_part_at_a_tiny_size(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("BENCH_")}
     command = [sys.executable, str(BENCH_DIR / "bench.py"), "--sizes", "3", "--repeat", "1", "--per-host-accounts", "2",
                "--per-host-forks", "2", "--baseline-accounts", "1", "--guardrails-sizes", "3", "--output", str(output),
-               "--json", str(tmp_path / "runs.json")]
+               "--latency-accounts", "3", "--latency-concurrency", "1,2", "--latency-repeat", "1", "--json", str(tmp_path / "runs.json")]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
     runs = json.loads((tmp_path / "runs.json").read_text())["runs"]
     kinds = {(run["kind"], run["runner"]) for run in runs}
     expected = {("audit", "ansible"), ("audit", "ceiling"), ("per_host", "ansible"), ("removal", "ansible"), ("removal", "ceiling"),
-                ("password", "ansible"), ("guardrails", "ansible")}
+                ("password", "ansible"), ("guardrails", "ansible"), ("latency", "ansible")}
     if shutil.which("jq"):
         expected.add(("baseline", "bash"))
     assert kinds == expected
     for run in runs:
-        if run["kind"] in ("audit", "removal", "password", "per_host"):
+        if run["kind"] in ("audit", "removal", "password", "per_host", "latency"):
             assert run["calls_members"] == run["minimum_member_calls"], run
         if os.path.isdir("/proc/self") and run["runner"] != "bash":
             assert run["module_peak_rss_mib"], run
@@ -50,10 +50,16 @@ def test_the_harness_runs_every_part_at_a_tiny_size(tmp_path):
     text = output.read_text()
     assert text.startswith("# Benchmarks\n\nHand-written text before.\n\n" + bench.BEGIN)
     assert bench.END + "\n\n" + bench.GUARDRAILS_BEGIN in text
-    assert text.endswith(bench.GUARDRAILS_END + "\n\nAnd after.\n")
+    assert bench.GUARDRAILS_END + "\n\n" + bench.LATENCY_BEGIN in text
+    assert text.endswith(bench.LATENCY_END + "\n\nAnd after.\n")
+    latency_runs = [run for run in runs if run["kind"] == "latency"]
+    assert sorted(run["facts"]["concurrency"] for run in latency_runs) == [1, 2]
+    # 7 calls per account at 30 ms each, at most `concurrency` accounts at a time: the delay was in force
+    assert all(run["wall_s"] >= 21 * 0.030 / run["facts"]["concurrency"] for run in latency_runs)
     assert "old figures" not in text
     for heading in ("### Machine and versions", "### How it was run", "### Bulk modules against the ceiling", "### Seeding",
-                    "### Per-host mode", "### Targets"):
+                    "### Per-host mode", "### Targets", "### Accounts per second by concurrency",
+                    "### Where the client's CPU becomes the limit"):
         assert heading in text
     assert "| 3 | audit | 1 |" in text and "| 3 | removal | 1 |" in text
 

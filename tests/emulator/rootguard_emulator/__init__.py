@@ -11,8 +11,8 @@ from moto.core.base_backend import BackendDict
 from moto.organizations.models import organizations_backends
 from moto.sqs.models import Queue
 
-from . import (accounts_ext, auth, clock, control, credential_report, credentials, guardrails, iam_ext, lookup, newer_api, organizations_ext, secrecy, speed,
-               sts_ext)
+from . import (accounts_ext, auth, clock, control, credential_report, credentials, guardrails, iam_ext, latency, lookup, newer_api, organizations_ext, secrecy,
+               speed, sts_ext)
 from .state import STATE
 
 __all__ = ["install", "STATE"]
@@ -32,6 +32,7 @@ def _reset(cls) -> None:
     credential_report.reset()
     clock.reset()
     guardrails.clear_cache()
+    latency.reset()
 
 
 def _set_queue_attributes(self, attributes, now=None):

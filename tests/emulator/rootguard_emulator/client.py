@@ -73,6 +73,13 @@ class EmulatorClient:
         ``account_paths=False`` (accounts without Paths)."""
         return self._call("POST", "/moto-api/rootguard/api-settings", settings)
 
+    def latency(self) -> dict[str, Any]:
+        """The delay before every AWS API response (``milliseconds``) and the server setting a reset returns to."""
+        return self._call("GET", "/moto-api/rootguard/latency")
+
+    def set_latency(self, milliseconds: float) -> dict[str, Any]:
+        return self._call("POST", "/moto-api/rootguard/latency", {"milliseconds": milliseconds})
+
     # account vending (accounts_ext) ---------------------------------------------
     def account_vending(self) -> dict[str, Any]:
         """Settings, failure rules, foreign emails and every CreateAccount request."""

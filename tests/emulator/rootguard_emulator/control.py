@@ -16,9 +16,12 @@
     POST   credential-report  body: {"in_progress_polls": N} -> calls a generation answers in progress
     GET    api-settings    the switches of the newer API (newer_api.settings)
     POST   api-settings    body: newer_api.configure() keyword arguments, e.g. {"account_status": false, "account_paths": false}
+    GET    latency         the delay before every AWS API response (latency.py) and the server setting
+    POST   latency         body: {"milliseconds": N} (0 to 10,000) -> the delay until the next change or reset
     ...    account-vending CreateAccount requests, settings and failures (accounts_ext.handle)
 
-``POST /moto-api/reset`` (moto's own) resets everything, the extension included.
+``POST /moto-api/reset`` (moto's own) resets everything, the extension included; the latency goes
+back to the server setting (``serve --latency-ms``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from . import clock, credential_report, faults, newer_api, orgs
+from . import clock, credential_report, faults, latency, newer_api, orgs
 from .rootuser import root_user
 from .seed import seed
 from .state import STATE
@@ -94,6 +97,8 @@ def handle(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, st
             return _reply(200, credential_report.describe(query.get("account_id", [None])[0]))
         if route == "api-settings":
             return _reply(200, newer_api.configure(**_body(request)) if method == "POST" else newer_api.settings())
+        if route == "latency":
+            return _reply(200, latency.configure(_body(request)) if method == "POST" else latency.describe())
         if route == "organization":
             return _reply(200, organization_state(query.get("management_account_id", ["123456789012"])[0]))
     except (TypeError, ValueError, KeyError) as error:
@@ -111,7 +116,7 @@ def account_state(account_id: str) -> dict[str, Any]:
 
 
 ROUTES = ("seed", "requests", "faults", "expire-sessions", "root-user", "account", "organization", "clock",
-          "credential-report", "api-settings")
+          "credential-report", "api-settings", "latency")
 
 
 def install() -> None:

@@ -26,7 +26,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from . import install
+from . import install, latency
 from .seed import PROFILES, seed
 
 DEFAULT_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -125,7 +125,8 @@ class PersistentConnectionHandler(MotoRequestHandler):
 
 
 class _Server(ThreadedMotoServer):
-    """moto's threaded server with PersistentConnectionHandler and NoCrossOrigin, listening
+    """moto's threaded server (a thread per connection) with PersistentConnectionHandler, NoCrossOrigin
+    and latency.Delayed, listening
     before start() returns: a port that is taken is PortUnavailable at once (moto binds in
     its thread, where werkzeug's sys.exit() on a taken port leaves start() waiting forever)."""
 
@@ -136,7 +137,7 @@ class _Server(ThreadedMotoServer):
             reason = "the port is already in use" if error.errno == errno.EADDRINUSE else (error.strerror or str(error))
             raise PortUnavailable(f"cannot listen on {self._ip_address}:{self._port}: {reason}") from None
         with listener:
-            app = NoCrossOrigin(DomainDispatcherApplication(create_backend_app))
+            app = NoCrossOrigin(latency.Delayed(DomainDispatcherApplication(create_backend_app)))
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=PersistentConnectionHandler,
                                        fd=listener.fileno())
         self._server_ready_event.set()
@@ -145,12 +146,14 @@ class _Server(ThreadedMotoServer):
 
 
 class EmulatorServer:
-    """The emulator as a local HTTP server in this process (moto's threaded server)."""
+    """The emulator as a local HTTP server in this process (moto's threaded server); ``latency_ms``: the
+    delay before every AWS API response (latency.py), the process's server setting."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, latency_ms: float = 0):
         if "MOTO_ACCOUNT_ID" in os.environ:
             raise RuntimeError("MOTO_ACCOUNT_ID overrides access-key routing; unset it to run the emulator")
         install()
+        latency.set_server_setting(latency_ms)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = _Server(ip_address=HOST, port=port, verbose=False)
         self.endpoint = ""
@@ -178,6 +181,15 @@ class EmulatorServer:
         return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": region, "AWS_REGION": region, **DEFAULT_CREDENTIALS}
 
 
+def _latency_ms(text: str) -> float:
+    """argparse's type for --latency-ms: latency.checked's rule, with its message."""
+    try:
+        return latency.checked(float(text), "--latency-ms")
+    except ValueError as error:
+        message = str(error) if "--latency-ms" in str(error) else f"--latency-ms must be a number of milliseconds, not {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rootguard_emulator", description="Local AWS emulator for centralized root access.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -187,11 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--seed", choices=PROFILES, default="mixed", help="root credential profile of the seeded accounts")
     serve.add_argument("--enable-root-access", action="store_true", help="also enable IAM trusted access and both features")
     serve.add_argument("--truth-file", help="write the seeded truth (JSON) to this file")
+    serve.add_argument("--latency-ms", type=_latency_ms, default=0.0, metavar="MS",
+                       help="delay every AWS API response by MS milliseconds, as a network round trip would "
+                            f"(0 to {latency.MAX_MILLISECONDS:,}; default 0; the control API's latency endpoint changes it)")
     serve.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
     try:
-        server = EmulatorServer(port=args.port).start()
+        server = EmulatorServer(port=args.port, latency_ms=args.latency_ms).start()
     except PortUnavailable as error:
         print(f"rootguard emulator: {error}; stop what listens there or choose another --port", file=sys.stderr)
         return 2
@@ -208,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rootguard emulator listening on {server.endpoint}")
         if summary:
             print(summary)
+        if args.latency_ms:
+            print(f"every AWS API response is delayed by {args.latency_ms:g} ms")
         print("export these to use it (unknown credentials act as the management account):")
         for name, value in server.environment().items():
             print(f"  export {name}={value}")
