@@ -80,6 +80,13 @@ BULK = [
     ("run_id", "", ["run_id", "1 to 128 characters"]),
     ("run_id", "r" * 129, ["run_id", "1 to 128 characters"]),
 ]
+# The modules that return an entry per account (max_result_size, accounts_file).
+RESULT_SIZE = [
+    ("max_result_size", -1, ["max_result_size", "0 (no limit)", "-1"]),
+    ("max_result_size", "big", ["max_result_size", "int"]),
+    ("accounts_file", "/nonexistent-rootguard/accounts.json", ["accounts_file", "'/nonexistent-rootguard'", "does not exist"]),
+    ("accounts_file", "/", ["accounts_file", "the path of a file", "'/'"]),
+]
 PRESENT = {"state": "present"}
 # The two policy modules' shared options: (option, value, parts, other options the case needs).
 POLICY_CASES = [
@@ -165,6 +172,7 @@ CASES = {
         *(case(*entry) for entry in TARGETING),
         *(case(*entry) for entry in LISTING),
         case("include_tags", "maybe", ["include_tags", "bool"]),
+        *(case(*entry) for entry in RESULT_SIZE),
     ]},
     "sts_assume_root": {"base": {"target_account": MEMBER, "task_policy": "IAMAuditRootUserCredentials"}, "cases": [
         case("target_account", "12345678901", ["target_account", "'12345678901'"]),
@@ -181,11 +189,13 @@ CASES = {
         *(replaced(*entry) for entry in SELECTORS),
         *(case(*entry) for entry in TARGETING),
         *(case(*entry) for entry in BULK),
+        *(case(*entry) for entry in RESULT_SIZE),
         case("guardrails", "sometimes", ["guardrails", "check", "ignore"]),
     ]},
     "root_task_guardrails_info": {"base": {"all_accounts": True}, "cases": [
         *(replaced(*entry) for entry in SELECTORS),
         *(case(*entry) for entry in TARGETING),
+        *(case(*entry) for entry in RESULT_SIZE),
         case("task_policies", ["IAMAuditRootUserCredentials", "IAMRotateRootUserKeys"], ["task_policies", "'IAMRotateRootUserKeys'"]),
         case("task_policies", [], ["task_policies", "empty"]),
         case("regions", ["us-east-1", "eu-west"], ["regions", "'eu-west'"]),
@@ -195,6 +205,7 @@ CASES = {
         *(replaced(*entry) for entry in SELECTORS),
         *(case(*entry) for entry in TARGETING),
         *(case(*entry) for entry in BULK),
+        *(case(*entry) for entry in RESULT_SIZE),
         case("state", "present", ["state", "absent", "present"]),
         case("guardrails", "sometimes", ["guardrails", "check", "ignore"]),
         case("credential_types", ["passwords"], ["credential_types", "passwords"]),
@@ -210,6 +221,7 @@ CASES = {
         *(replaced(*entry) for entry in SELECTORS),
         *(case(*entry) for entry in TARGETING),
         *(case(*entry) for entry in BULK),
+        *(case(*entry) for entry in RESULT_SIZE),
         case("state", "enabled", ["state", "present, absent", "enabled"]),
     ]},
     "root_bucket_policy": {"base": {"account_id": MEMBER, "bucket": "payments-archive"}, "cases": [
