@@ -53,6 +53,18 @@ def custom_stats(run) -> dict:
     return json.loads(line[len("\tRUN: "):])
 
 
+# The IAM action that authorizes a call the emulator logs by its operation name (Service Authorization Reference,
+# Amazon S3: HeadBucket is authorized by s3:ListBucket).
+IAM_ACTION = {"s3:HeadBucket": "s3:ListBucket"}
+EVIDENCE_POLICY = json.loads((REPO / "docs" / "evidence-policy.json").read_text(encoding="utf-8"))
+
+
+def assert_the_evidence_policy_grants(calls: list) -> None:
+    granted = {name for statement in EVIDENCE_POLICY["Statement"] for name in statement["Action"]}
+    needed = {IAM_ACTION.get(call, call) for call in calls}
+    assert needed and needed <= granted, f"missing from docs/evidence-policy.json: {sorted(needed - granted)}"
+
+
 def s3_calls(control) -> list:
     return [action(entry) for entry in control.requests()["entries"] if entry["service"] == "s3"]
 
@@ -125,6 +137,7 @@ def test_a_kms_key_encrypts_the_uploaded_reports(control, emulator, run_playbook
     make_bucket(emulator)
     key_arn = client(emulator, "kms").create_key(Description="evidence")["KeyMetadata"]["Arn"]
     report_dir = tmp_path / "reports"
+    control.clear_requests()
 
     run = audit(run_playbook, report_dir, rootguard_evidence_bucket=EVIDENCE, rootguard_evidence_kms_key_id=key_arn,
                 rootguard_evidence_prefix="/audits/root/", rootguard_report_formats=["json", "csv"])
@@ -137,6 +150,8 @@ def test_a_kms_key_encrypts_the_uploaded_reports(control, emulator, run_playbook
     assert {(head["ServerSideEncryption"], head["SSEKMSKeyId"]) for _body, head in stored.values()} == {("aws:kms", key_arn)}
     evidence = custom_stats(run)["rootguard_audit_evidence"]
     assert (evidence["encryption"], evidence["kms_key_id"]) == ("aws:kms", key_arn)
+    assert "s3:PutObject" in s3_calls(control)
+    assert_the_evidence_policy_grants(s3_calls(control))
 
 
 def test_check_mode_uploads_nothing_and_says_what_it_would_upload(control, emulator, run_playbook, tmp_path):
@@ -232,6 +247,49 @@ def test_without_a_bucket_the_summary_is_still_published_and_nothing_is_uploaded
 
 
 # ---------------------------------------------------------------------------
+# The playbooks that audit on the way: harden_organization.yml and harden_accounts_per_host.yml
+
+
+def test_harden_organization_uploads_the_audits_before_and_after(control, emulator, run_playbook, tmp_path):
+    truth = control.seed(accounts=6, profile="full")
+    make_bucket(emulator)
+    reports = tmp_path / "reports"
+
+    run = run_playbook(str(REPO / "playbooks" / "harden_organization.yml"), env=STATS, extra_vars={
+        "rootguard_confirm": True, "rootguard_report_dir": str(reports), "rootguard_evidence_bucket": EVIDENCE,
+        "rootguard_evidence_prefix": "harden"})
+
+    assert run.returncode == 0, run.stdout[-4000:]
+    [run_dir] = (reports / "runs").iterdir()
+    prefixes = by_prefix(objects(emulator))
+    assert len(prefixes) == 2 and all(prefix.startswith(f"harden/{truth['organization_id']}/") for prefix in prefixes)
+    uploaded = {name: body for stored in prefixes.values() for name, (body, _head) in stored.items()}
+    assert uploaded == {path.name: path.read_bytes() for path in run_dir.glob("root-credentials-*.*")}
+    assert {name.split(".")[0] for name in uploaded} == {"root-credentials-before", "root-credentials-after"}
+    # The last audit of the run is the one published: the audit after the removal.
+    after = json.loads((run_dir / "root-credentials-after.json").read_text())
+    assert custom_stats(run)["rootguard_audit_summary"] == after["summary"]
+
+
+def test_harden_accounts_per_host_uploads_each_account_s_evidence(control, emulator, run_playbook, tmp_path):
+    truth = control.seed(accounts=4, profile="full", features=FEATURES, trusted_access=True)
+    make_bucket(emulator)
+    inventory = tmp_path / "org.organization_accounts.yml"
+    inventory.write_text(json.dumps({"plugin": "rootguard.aws.organization_accounts", "all_accounts": True}))
+    reports = tmp_path / "reports"
+    active = {account["id"] for account in truth["accounts"] if account["state"] == "ACTIVE"}
+
+    run = run_playbook(str(REPO / "playbooks" / "harden_accounts_per_host.yml"), inventory=str(inventory), extra_vars={
+        "rootguard_confirm": True, "rootguard_report_dir": str(reports), "rootguard_evidence_bucket": EVIDENCE})
+
+    assert run.returncode == 0, run.stdout[-4000:]
+    prefixes = by_prefix(objects(emulator))
+    assert len(prefixes) == len(active)
+    uploaded = {name: body for stored in prefixes.values() for name, (body, _head) in stored.items()}
+    assert uploaded == {f"{account_id}.json": (reports / "accounts" / f"{account_id}.json").read_bytes() for account_id in active}
+
+
+# ---------------------------------------------------------------------------
 # The unlock's policy backups
 
 
@@ -277,6 +335,9 @@ def test_a_backup_uploaded_by_the_unlock_is_restored_from_s3(control, emulator, 
     assert restore.returncode == 0, restore.stdout[-4000:]
     assert read_policy(emulator.endpoint, BUCKET, account["id"], bucket["name"]).encode() == bucket["policy"].encode()
     assert "s3:PutBucketPolicy" in [action(entry) for entry in control.requests()["entries"]]
+    downloads = [action(entry) for entry in control.requests()["entries"] if entry["service"] == "s3" and entry["principal"] == "iam"]
+    assert "s3:PutObject" not in downloads
+    assert_the_evidence_policy_grants(downloads)
     assert list(temporary.iterdir()) == []  # the private directory the backup was brought into is gone
 
 
