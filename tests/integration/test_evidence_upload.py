@@ -89,7 +89,7 @@ def unchanged(stored: dict) -> dict:
 def by_prefix(stored: dict) -> dict:
     prefixes: dict = {}
     for key, (body, head) in stored.items():
-        prefix, _, name = key.rpartition("/")
+        prefix, name = key.rsplit("/", 1)
         prefixes.setdefault(prefix, {})[name] = (body, head)
     return prefixes
 
@@ -106,7 +106,7 @@ def test_reports_are_uploaded_byte_for_byte_with_sse_s3_and_a_second_run_adds_a_
     first = audit(run_playbook, report_dir, rootguard_evidence_bucket=EVIDENCE)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     first_reports = local_reports(report_dir)
-    [(first_prefix, first_objects)] = by_prefix(objects(emulator)).items()
+    [(first_prefix, first_objects)] = list(by_prefix(objects(emulator)).items())
     assert RUN_PREFIX.match(first_prefix).group(1) == truth["organization_id"]
     assert {name: body for name, (body, _head) in first_objects.items()} == first_reports
     assert {head["ServerSideEncryption"] for _body, head in first_objects.values()} == {"AES256"}
