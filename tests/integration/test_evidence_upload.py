@@ -15,7 +15,7 @@ import re
 import boto3
 import pytest
 
-from conftest import REGION
+from conftest import OLDER_CORES, REGION
 from rootguard_emulator.evidence import action
 from test_resource_policies import BUCKET, read_policy
 
@@ -69,8 +69,8 @@ def s3_calls(control) -> list:
     return [action(entry) for entry in control.requests()["entries"] if entry["service"] == "s3"]
 
 
-def audit(run_playbook, report_dir: pathlib.Path, check: bool = False, env: dict | None = None, **variables):
-    return run_playbook(AUDIT, {"rootguard_report_dir": str(report_dir), **variables}, check=check, env={**STATS, **(env or {})})
+def audit(run_playbook, report_dir: pathlib.Path, check: bool = False, env: dict | None = None, core: str | None = None, **variables):
+    return run_playbook(AUDIT, {"rootguard_report_dir": str(report_dir), **variables}, check=check, env={**STATS, **(env or {})}, core=core)
 
 
 def seeded(control) -> dict:
@@ -132,14 +132,15 @@ def test_reports_are_uploaded_byte_for_byte_with_sse_s3_and_a_second_run_adds_a_
     assert {name: body for name, (body, _head) in prefixes[second_prefix].items()} == local_reports(report_dir)
 
 
-def test_a_kms_key_encrypts_the_uploaded_reports(control, emulator, run_playbook, tmp_path):
+@pytest.mark.parametrize("core", [None, *OLDER_CORES])
+def test_a_kms_key_encrypts_the_uploaded_reports(core, control, emulator, run_playbook, tmp_path):
     seeded(control)
     make_bucket(emulator)
     key_arn = client(emulator, "kms").create_key(Description="evidence")["KeyMetadata"]["Arn"]
     report_dir = tmp_path / "reports"
     control.clear_requests()
 
-    run = audit(run_playbook, report_dir, rootguard_evidence_bucket=EVIDENCE, rootguard_evidence_kms_key_id=key_arn,
+    run = audit(run_playbook, report_dir, core=core, rootguard_evidence_bucket=EVIDENCE, rootguard_evidence_kms_key_id=key_arn,
                 rootguard_evidence_prefix="/audits/root/", rootguard_report_formats=["json", "csv"])
 
     assert run.returncode == 0, run.stdout[-4000:]
@@ -299,7 +300,8 @@ def locked_bucket(control) -> tuple:
     return account, BUCKET.resource(account)
 
 
-def test_a_backup_uploaded_by_the_unlock_is_restored_from_s3(control, emulator, run_playbook, tmp_path):
+@pytest.mark.parametrize("core", [None, *OLDER_CORES])
+def test_a_backup_uploaded_by_the_unlock_is_restored_from_s3(core, control, emulator, run_playbook, tmp_path):
     account, bucket = locked_bucket(control)
     make_bucket(emulator)
     key_arn = client(emulator, "kms").create_key(Description="backups")["KeyMetadata"]["Arn"]
@@ -307,7 +309,7 @@ def test_a_backup_uploaded_by_the_unlock_is_restored_from_s3(control, emulator, 
     variables = {"rootguard_account_id": account["id"], "rootguard_bucket": bucket["name"], "rootguard_backup_dir": str(backups),
                  "rootguard_evidence_bucket": EVIDENCE, "rootguard_evidence_kms_key_id": key_arn}
 
-    unlock = run_playbook(UNLOCK, extra_vars=variables)
+    unlock = run_playbook(UNLOCK, extra_vars=variables, core=core)
 
     assert unlock.returncode == 0, unlock.stdout[-4000:]
     assert read_policy(emulator.endpoint, BUCKET, account["id"], bucket["name"]) is None
@@ -330,7 +332,7 @@ def test_a_backup_uploaded_by_the_unlock_is_restored_from_s3(control, emulator, 
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     restore = run_playbook(UNLOCK, extra_vars={**variables, "rootguard_restore_from": f"s3://{EVIDENCE}/{backup_key}",
-                                               "rootguard_evidence_kms_key_id": ""}, env={"TMPDIR": str(temporary)})
+                                               "rootguard_evidence_kms_key_id": ""}, env={"TMPDIR": str(temporary)}, core=core)
 
     assert restore.returncode == 0, restore.stdout[-4000:]
     assert read_policy(emulator.endpoint, BUCKET, account["id"], bucket["name"]).encode() == bucket["policy"].encode()
