@@ -272,7 +272,7 @@ def test_harden_organization_uploads_the_audits_before_and_after(control, emulat
     assert custom_stats(run)["rootguard_audit_summary"] == after["summary"]
 
 
-def test_harden_accounts_per_host_uploads_each_account_s_evidence(control, emulator, run_playbook, tmp_path):
+def test_harden_accounts_per_host_uploads_the_run_s_evidence(control, emulator, run_playbook, tmp_path):
     truth = control.seed(accounts=4, profile="full", features=FEATURES, trusted_access=True)
     make_bucket(emulator)
     inventory = tmp_path / "org.organization_accounts.yml"
@@ -284,10 +284,12 @@ def test_harden_accounts_per_host_uploads_each_account_s_evidence(control, emula
         "rootguard_confirm": True, "rootguard_report_dir": str(reports), "rootguard_evidence_bucket": EVIDENCE})
 
     assert run.returncode == 0, run.stdout[-4000:]
-    prefixes = by_prefix(objects(emulator))
-    assert len(prefixes) == len(active)
-    uploaded = {name: body for stored in prefixes.values() for name, (body, _head) in stored.items()}
-    assert uploaded == {f"{account_id}.json": (reports / "accounts" / f"{account_id}.json").read_bytes() for account_id in active}
+    # One bulk run for the hosts: one prefix, the reports of the audit after the removal, which list every account.
+    [stored] = by_prefix(objects(emulator)).values()
+    [run_dir] = (reports / "runs").iterdir()
+    assert {name: body for name, (body, _head) in stored.items()} == {
+        f"root-credentials-after-removal.{fmt}": (run_dir / f"root-credentials-after-removal.{fmt}").read_bytes() for fmt in ("json", "csv", "html")}
+    assert {row["id"] for row in json.loads(stored["root-credentials-after-removal.json"][0])["accounts"]} == active
 
 
 # ---------------------------------------------------------------------------

@@ -59,8 +59,10 @@ COLLECTION_PLAYBOOKS = {
                                           "rootguard_wait_timeout": 60, "rootguard_report_dir": str(dirs["reports"] / "vend")},
     "harden_accounts_per_host": lambda truth, dirs: {"rootguard_confirm": True, "rootguard_hosts": truth["accounts"][2]["id"],
                                                      "rootguard_report_dir": str(dirs["reports"] / "per-host")},
+    "audit_accounts_per_host": lambda truth, dirs: {"rootguard_hosts": f"{truth['accounts'][2]['id']},{truth['accounts'][3]['id']}",
+                                                    "rootguard_report_dir": str(dirs["reports"] / "per-host-audit")},
 }
-INVENTORY_PLAYBOOKS = {"harden_accounts_per_host"}
+INVENTORY_PLAYBOOKS = {"harden_accounts_per_host", "audit_accounts_per_host"}
 
 
 def caller_credentials(endpoint: str) -> dict:
