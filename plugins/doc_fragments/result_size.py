@@ -15,9 +15,9 @@ options:
         Platform) replaces a task result longer than 700,000 characters with an empty one; an entry takes from about 100
         to 1,100 characters, so an organization of a few hundred accounts can cross it.
       - When every account's entry fits, RV(accounts) holds them all, as without the limit. Otherwise it holds the
-        accounts that need attention first (in the order of RV(account_ids)) and as many others as fit,
-        RV(accounts_complete) is V(false), RV(accounts_omitted) counts the others, and the task warns. RV(account_ids)
-        and RV(summary) always cover every account.
+        accounts that need attention first (in the order of C(account_ids), where the module returns it) and as many
+        others as fit, RV(accounts_complete) is V(false), RV(accounts_omitted) counts the others, and the task warns.
+        C(account_ids) and C(summary), where the module returns them, always cover every account.
       - V(0) sets no limit.
     type: int
     default: 250000

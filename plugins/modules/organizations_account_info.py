@@ -26,7 +26,8 @@ options:
       - Read each listed account's tags (one C(ListTagsForResource) call per account).
     type: bool
     default: true
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.targeting.include_inactive, rootguard.aws.attributes.info, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.targeting.include_inactive,
+  rootguard.aws.attributes.info, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 notes:

@@ -80,7 +80,8 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows, per account that changes, its credentials before and after.
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.targeting.root_tasks, rootguard.aws.guardrails, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.targeting.root_tasks, rootguard.aws.guardrails,
+  rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
@@ -153,7 +154,7 @@ account_ids:
       type: list
       elements: str
     blocked:
-      description: The accounts where the guardrails kept a call from being made (RV(accounts[].blocked)).
+      description: The accounts where the guardrails kept a call from being made (their C(blocked) entries).
       type: list
       elements: str
     skipped:

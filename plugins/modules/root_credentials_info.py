@@ -100,7 +100,7 @@ account_ids:
       type: list
       elements: str
     blocked:
-      description: The accounts where the guardrails kept a call from being made (RV(accounts[].blocked)).
+      description: The accounts where the guardrails kept a call from being made (their C(blocked) entries).
       type: list
       elements: str
     skipped:

@@ -33,7 +33,8 @@ attributes:
     support: full
     details: Check mode reads the login profile (C(GetLoginProfile)) and reports per account whether it would change;
       the task reports C(changed) when any account would change, as a real run would.
-extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.targeting.root_tasks, rootguard.aws.attributes.changes, rootguard.aws.attributes,
+extends_documentation_fragment: [rootguard.aws.targeting, rootguard.aws.result_size, rootguard.aws.targeting.root_tasks,
+  rootguard.aws.attributes.changes, rootguard.aws.attributes,
   ansible.builtin.action_common_attributes, ansible.builtin.action_common_attributes.actiongroups,
   amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 seealso:
@@ -90,7 +91,7 @@ account_ids:
       type: list
       elements: str
     blocked:
-      description: The accounts where the guardrails kept a call from being made (RV(accounts[].blocked)).
+      description: The accounts where the guardrails kept a call from being made (their C(blocked) entries).
       type: list
       elements: str
     skipped:

@@ -192,7 +192,9 @@ accounts_file:
   returned: success
   type: str
 accounts:
-  description: One entry per targeted account (the skipped ones are in RV(skipped_accounts)), sorted by id. Shortened when over O(max_result_size) (RV(accounts_complete)).
+  description:
+    - One entry per targeted account (the skipped ones are in RV(skipped_accounts)), sorted by id.
+    - Shortened when over O(max_result_size) (RV(accounts_complete)).
   returned: success
   type: list
   elements: dict

@@ -285,7 +285,7 @@ def test_harden_accounts_per_host_uploads_the_run_s_evidence(control, emulator, 
 
     assert run.returncode == 0, run.stdout[-4000:]
     # One bulk run for the hosts: one prefix, the reports of the audit after the removal, which list every account.
-    [stored] = by_prefix(objects(emulator)).values()
+    [stored] = list(by_prefix(objects(emulator)).values())
     [run_dir] = (reports / "runs").iterdir()
     assert {name: body for name, (body, _head) in stored.items()} == {
         f"root-credentials-after-removal.{fmt}": (run_dir / f"root-credentials-after-removal.{fmt}").read_bytes() for fmt in ("json", "csv", "html")}

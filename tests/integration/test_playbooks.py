@@ -378,7 +378,7 @@ def test_sliced_per_account_runs_handle_every_account_once_at_the_bulk_minimum(c
     for number, run in enumerate(harden, start=1):
         assert_ok(run)
         assert {host for host, counters in run.recap().items() if counters["changed"]} == set(members[number - 1::2])
-        assert f"): changed - delete_access_key " in run.stdout
+        assert "): changed - delete_access_key " in run.stdout
     assert with_credentials(control, truth) == set()
 
 

@@ -9,7 +9,10 @@ import pytest
 from ansible_collections.rootguard.aws.plugins.filter.account_outcome import account_outcome
 from ansible_collections.rootguard.aws.plugins.filter.stale_accounts import stale_accounts
 
-A, B, C, D = "210000000001", "210000000002", "210000000003", "210000000004"
+A = "210000000001"
+B = "210000000002"
+C = "210000000003"
+D = "210000000004"
 RESULT = {
     "account_ids": {"failed": [B], "blocked": [C], "skipped": [], "changed": [A, C], "would_change": [], "noncompliant": [D]},
     "accounts": [

@@ -65,7 +65,7 @@ def test_the_accounts_file_holds_the_whole_result(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert fitted["accounts_file"] == path and fitted["accounts_complete"] is False
     assert f"every account's entry is in accounts_file {path}" in fitted["warnings"][0]
-    assert [name for name in os.listdir(tmp_path)] == ["accounts.json"]
+    assert os.listdir(tmp_path) == ["accounts.json"]
 
 
 def test_no_limit_keeps_everything(tmp_path):
