@@ -847,7 +847,6 @@ class Bench:
             for repetition in range(settings.repeats[size]):
                 self.bulk(size, repetition)
 
-
     # the controller part (controller_part.py) -------------------------------------
     def run_controller(self) -> None:
         """Today's per-host mode at a small size, then per size the audit as one controller job on a fresh organization,
@@ -1491,8 +1490,8 @@ def main(argv=None) -> int:
         if settings.output is not None:
             def checkpoint() -> None:
                 facts = (bench, started, load_before, loadavg(), time.perf_counter() - clock, argv)
-                write_report(settings.output, controller_block(*facts).replace("\n### How it was run", "\n" + controller_part.PARTIAL
-                                                                              + "\n\n### How it was run", 1), CONTROLLER_BEGIN, CONTROLLER_END)
+                partial = controller_block(*facts).replace("\n### How it was run", "\n" + controller_part.PARTIAL + "\n\n### How it was run", 1)
+                write_report(settings.output, partial, CONTROLLER_BEGIN, CONTROLLER_END)
             bench.checkpoint = checkpoint
         bench.run()
         rss, hwm = bench.emulator.rss_mib()
