@@ -229,10 +229,15 @@ changelog-lint: $(VENV_STAMP) ## antsibull-changelog lint of changelogs/fragment
 # runs only the bulk, per-host and baseline runs and keeps the other blocks. BENCH_PARTS=latency runs only the
 # bulk audit with the emulator's delay per call (BENCH_LATENCY_MS, default 30) at each of
 # BENCH_LATENCY_CONCURRENCY (default 10,25,50,100) over BENCH_LATENCY_ACCOUNTS (default 1000) accounts,
-# BENCH_LATENCY_REPEAT runs each (default 3 up to 1,000 accounts, 1 above).
+# BENCH_LATENCY_REPEAT runs each (default 3 up to 1,000 accounts, 1 above). BENCH_PARTS=controller runs only the
+# playbooks as an automation controller runs them (ansible-runner, MAX_EVENT_RES=700000): the largest task result of
+# the audit at BENCH_CONTROLLER_SIZES (default 1000,5000,10000; the 10,000 job takes several minutes), and the
+# per-account audit over BENCH_CONTROLLER_SLICE_ACCOUNTS (default 5000) as one job and as BENCH_CONTROLLER_SLICES
+# (default 4) slices, against the bulk job and today's per-host mode at BENCH_CONTROLLER_PER_HOST_ACCOUNTS (default 200);
+# BENCH_CONTROLLER_RAISED_LIMIT: the MAX_EVENT_RES of a second audit job when a result was stored as {} (0: none).
 
 .PHONY: bench
-bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop, and of the guardrails check; writes BENCHMARKS.md
+bench: collection-tree ## Speed, API calls and memory at 100/1,000/5,000 accounts against the ceiling and the bash loop, of the guardrails check, with latency, and as a controller job (result sizes, slicing); writes BENCHMARKS.md
 	$(RUN_ENV) $(VENV_PY) tests/bench/bench.py --output BENCHMARKS.md
 
 # ---------------------------------------------------------------------------

@@ -22,14 +22,20 @@ every member account, both features on), then measures:
 - ``latency``: the bulk audit with the emulator's delay on every AWS call (BENCH_LATENCY_MS, 30 ms: a network round
   trip to AWS), at BENCH_LATENCY_ACCOUNTS accounts and each of BENCH_LATENCY_CONCURRENCY (10, 25, 50, 100): accounts per
   second, the client's CPU and the module process's, the emulator's, and where the client's CPU becomes the limit
-  (tests/bench/latency_report.py).
+  (tests/bench/latency_report.py);
+- ``controller``: the playbooks as an automation controller runs a job, through ``ansible_runner.run()`` with
+  MAX_EVENT_RES=700000 (tests/bench/controller_part.py): the largest task result of ``audit_organization.yml`` at each of
+  BENCH_CONTROLLER_SIZES (1,000, 5,000 and 10,000), and at BENCH_CONTROLLER_SLICE_ACCOUNTS (5,000) the per-account
+  ``audit_accounts_per_host.yml`` as one job and as BENCH_CONTROLLER_SLICES (4) slices one after the other, against the
+  bulk job and today's per-host mode (at BENCH_CONTROLLER_PER_HOST_ACCOUNTS, 200).
 
 For every run: wall time; CPU time of the measured command and its descendants (wait4); the
 emulator's CPU time; the API calls from the emulator's request log, per member account and in the
 management account; the peak RSS of the module process (polled from /proc, see PeakRss) or of the
 ceiling process (wait4); and the seeding time. It writes the medians, the ratios and the targets into
 the part of the output file between the BENCH markers (the guardrails part between its own
-BENCH-GUARDRAILS markers, the latency part between BENCH-LATENCY markers), and leaves the rest of the file
+BENCH-GUARDRAILS markers, the latency part between BENCH-LATENCY markers, the controller part between BENCH-CONTROLLER
+markers, rewritten after each of its jobs so that a run stopped part-way leaves its figures), and leaves the rest of the file
 as it is: a part that did not run keeps its block, so ``--parts guardrails`` refreshes that block alone.
 Timings are recorded, never asserted; a run whose result is wrong (a failed account, a credential
 left, a command that fails) stops the harness.
@@ -38,9 +44,11 @@ Settings come from options or from these environment variables (options win):
 BENCH_SIZES, BENCH_REPEAT (one count, or one per size), BENCH_CONCURRENCY, BENCH_PER_HOST_ACCOUNTS,
 BENCH_PER_HOST_FORKS, BENCH_PER_HOST_REPEAT, BENCH_BASELINE_ACCOUNTS, BENCH_BASELINE_REPEAT (0 accounts
 skips a part), BENCH_PARTS (``modules``: the bulk, per-host and baseline runs; ``guardrails``; ``latency``;
-default all three), BENCH_GUARDRAILS_SIZES, BENCH_GUARDRAILS_REPEAT, BENCH_LATENCY_ACCOUNTS (default 1,000),
+``controller``; default all four), BENCH_GUARDRAILS_SIZES, BENCH_GUARDRAILS_REPEAT, BENCH_LATENCY_ACCOUNTS (default 1,000),
 BENCH_LATENCY_MS, BENCH_LATENCY_CONCURRENCY, BENCH_LATENCY_REPEAT (default: 3 up to 1,000 accounts, 1 above),
-and BENCH_COLLECTIONS_PATH (else ANSIBLE_COLLECTIONS_PATH, else build/collections).
+BENCH_CONTROLLER_SIZES, BENCH_CONTROLLER_SLICE_ACCOUNTS (0: no slicing runs), BENCH_CONTROLLER_SLICES,
+BENCH_CONTROLLER_PER_HOST_ACCOUNTS (0: none), BENCH_CONTROLLER_RAISED_LIMIT (the MAX_EVENT_RES of a second audit job,
+run when the first stored a result as ``{}``; 0: none), and BENCH_COLLECTIONS_PATH (else ANSIBLE_COLLECTIONS_PATH, else build/collections).
 """
 
 from __future__ import annotations
@@ -65,16 +73,20 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.request
 from importlib import metadata
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EMULATOR_DIR = ROOT / "tests" / "emulator"
 sys.path.insert(0, str(EMULATOR_DIR))
+sys.path.insert(0, str(ROOT / "tests" / "controller"))
 
 from baseline_loop import BASELINE_LOOP, BASELINE_LOOP_SHA256  # noqa: E402  pylint: disable=wrong-import-position
 from rootguard_emulator.client import EmulatorClient  # noqa: E402  pylint: disable=wrong-import-position
 
+import controller_part  # noqa: E402  pylint: disable=wrong-import-position
+import controller_support  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import guardrails_org  # noqa: E402  pylint: disable=wrong-import-position
 import latency_report  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -85,13 +97,18 @@ DEFAULT_GUARDRAILS_SIZES = (1000, 5000)
 DEFAULT_LATENCY_ACCOUNTS = 1000
 DEFAULT_LATENCY_MS = 30
 DEFAULT_LATENCY_CONCURRENCY = (10, 25, 50, 100)
-PARTS = ("modules", "guardrails", "latency")
+DEFAULT_CONTROLLER_SIZES = (1000, 5000, 10000)
+DEFAULT_CONTROLLER_SLICE_ACCOUNTS = 5000
+DEFAULT_CONTROLLER_SLICES = 4
+DEFAULT_CONTROLLER_RAISED_LIMIT = 100_000_000
+PARTS = ("modules", "guardrails", "latency", "controller")
 GUARDRAILS_REGIONS = ["us-east-1", "eu-west-1"]
 BEGIN = "<!-- BENCH:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
 END = "<!-- BENCH:END -->"
 GUARDRAILS_BEGIN = "<!-- BENCH-GUARDRAILS:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
 GUARDRAILS_END = "<!-- BENCH-GUARDRAILS:END -->"
 LATENCY_BEGIN, LATENCY_END = latency_report.BEGIN, latency_report.END
+CONTROLLER_BEGIN, CONTROLLER_END = controller_part.BEGIN, controller_part.END
 MODULE_PATTERNS = {"guardrails": b"AnsiballZ_root_task_guardrails_info"}
 
 
@@ -120,6 +137,11 @@ class Settings:
     latency_ms: float
     latency_concurrency: list
     latency_repeat: int
+    controller_sizes: list
+    controller_slice_accounts: int
+    controller_slices: int
+    controller_per_host_accounts: int
+    controller_raised_limit: int
     collections: pathlib.Path
     output: pathlib.Path | None
     json_output: pathlib.Path | None
@@ -166,7 +188,7 @@ def settings_from(argv) -> Settings:
     parser.add_argument("--baseline-accounts", type=int, default=int(env("BENCH_BASELINE_ACCOUNTS") or 50))
     parser.add_argument("--baseline-repeat", type=int, default=int(env("BENCH_BASELINE_REPEAT") or 1))
     parser.add_argument("--parts", default=env("BENCH_PARTS") or ",".join(PARTS),
-                        help="the parts to run: modules (bulk, per-host, baseline), guardrails, latency (default %(default)s); "
+                        help="the parts to run: modules (bulk, per-host, baseline), guardrails, latency, controller (default %(default)s); "
                              "a part not run keeps its block of the output file")
     parser.add_argument("--guardrails-sizes", default=env("BENCH_GUARDRAILS_SIZES") or ",".join(map(str, DEFAULT_GUARDRAILS_SIZES)),
                         help="organization sizes for root_task_guardrails_info (default %(default)s)")
@@ -180,6 +202,19 @@ def settings_from(argv) -> Settings:
                         help="the audit's concurrency in the latency part, one run each (default %(default)s)")
     parser.add_argument("--latency-repeat", type=int, default=int(env("BENCH_LATENCY_REPEAT") or 0),
                         help="runs per concurrency in the latency part (default: 3 up to 1,000 accounts, 1 above)")
+    parser.add_argument("--controller-sizes", default=env("BENCH_CONTROLLER_SIZES") or ",".join(map(str, DEFAULT_CONTROLLER_SIZES)),
+                        help="organization sizes of the controller part's audit job (default %(default)s)")
+    parser.add_argument("--controller-slice-accounts", type=int,
+                        default=int(env("BENCH_CONTROLLER_SLICE_ACCOUNTS") or DEFAULT_CONTROLLER_SLICE_ACCOUNTS),
+                        help="accounts of the controller part's slicing runs, 0 for none (default %(default)s)")
+    parser.add_argument("--controller-slices", type=int, default=int(env("BENCH_CONTROLLER_SLICES") or DEFAULT_CONTROLLER_SLICES),
+                        help="slices of the sliced run (default %(default)s)")
+    parser.add_argument("--controller-per-host-accounts", type=int, default=int(env("BENCH_CONTROLLER_PER_HOST_ACCOUNTS") or 200),
+                        help="accounts of today's per-host mode measured beside the slices, 0 for none (default %(default)s)")
+    parser.add_argument("--controller-raised-limit", type=int,
+                        default=int(env("BENCH_CONTROLLER_RAISED_LIMIT") or DEFAULT_CONTROLLER_RAISED_LIMIT),
+                        help="MAX_EVENT_RES of a second audit job, run when a result of the first was stored as {}, "
+                             "0 for none (default %(default)s)")
     parser.add_argument("--collections-path", default=env("BENCH_COLLECTIONS_PATH") or env("ANSIBLE_COLLECTIONS_PATH")
                         or str(ROOT / "build" / "collections"))
     parser.add_argument("--output", default="BENCHMARKS.md", help="the Markdown file to write ('-' for none)")
@@ -195,6 +230,8 @@ def settings_from(argv) -> Settings:
     latency_concurrency = [value for value in _int_list(args.latency_concurrency, "latency-concurrency") if value > 0]
     if "latency" in parts and not (0 < args.latency_ms <= 10_000 and args.latency_accounts > 0 and latency_concurrency):
         raise SystemExit("latency: give --latency-ms over 0 and at most 10,000, --latency-accounts over 0 and at least one --latency-concurrency")
+    if "controller" in parts and not (args.controller_slices > 0 and args.controller_slice_accounts >= 0):
+        raise SystemExit("controller: give --controller-slices over 0 and --controller-slice-accounts of 0 or more")
     collections = pathlib.Path(args.collections_path.split(os.pathsep)[0]).resolve()
     if not (collections / "ansible_collections" / "rootguard" / "aws").is_dir():
         raise SystemExit(f"no rootguard.aws collection under {collections}: run `make collection-tree` or set BENCH_COLLECTIONS_PATH")
@@ -205,6 +242,9 @@ def settings_from(argv) -> Settings:
         parts=[part for part in PARTS if part in parts], guardrails_sizes=guardrails_sizes, guardrails_repeats=guardrails_repeats,
         latency_accounts=args.latency_accounts, latency_ms=args.latency_ms, latency_concurrency=latency_concurrency,
         latency_repeat=args.latency_repeat or default_repeat(args.latency_accounts),
+        controller_sizes=sorted({size for size in _int_list(args.controller_sizes, "controller-sizes") if size > 0}),
+        controller_slice_accounts=args.controller_slice_accounts, controller_slices=args.controller_slices,
+        controller_per_host_accounts=args.controller_per_host_accounts, controller_raised_limit=args.controller_raised_limit,
         collections=collections,
         output=None if args.output == "-" else (pathlib.Path.cwd() / args.output).resolve(),
         json_output=(pathlib.Path.cwd() / args.json).resolve() if args.json else None,
@@ -446,6 +486,19 @@ def clean_environment() -> dict:
             if not key.startswith(("AWS_", "MOTO_", "ANSIBLE_", "BENCH_")) and key not in ("PYTHONPATH",)}
 
 
+class PatientClient(EmulatorClient):
+    """The control client with a longer wait for an answer: seeding 10,000 accounts on a busy machine takes longer than
+    the client's 120 s."""
+
+    TIMEOUT_S = 1800
+
+    def _call(self, method: str, path: str, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.endpoint}{path}", data=data, method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=self.TIMEOUT_S) as response:  # nosec - loopback only
+            return json.loads(response.read() or b"null")
+
+
 class Emulator:
     """``python -m rootguard_emulator serve`` in a process of its own."""
 
@@ -457,7 +510,7 @@ class Emulator:
         self._log = open(workdir / "emulator.log", "wb")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(self.command, env=env, cwd=ROOT, stdout=self._log,  # pylint: disable=consider-using-with
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        self.client = EmulatorClient(self.endpoint)
+        self.client = PatientClient(self.endpoint)
         deadline = time.monotonic() + 60
         while True:
             if self.process.poll() is not None:
@@ -542,6 +595,8 @@ class Run:
 
 def minimum_member_calls(truth: dict, kind: str) -> int | None:
     """The fewest calls the work needs in the member accounts (see root_credentials.py)."""
+    if kind.startswith("controller"):
+        kind = "audit"
     if kind not in ("audit", "removal", "password", "per_host", "latency"):
         return None
     total = 0
@@ -684,12 +739,12 @@ class Bench:
         self.check_summary(json.loads(summary.read_text()), "password", "ansible", {"changed": size, "failed": 0})
         self.check_removed(truth, "password", "ansible")
 
-    def per_host(self, repetition: int) -> None:
-        accounts = self.settings.per_host_accounts
+    def per_host(self, repetition: int, accounts: int | None = None, kind: str = "per_host") -> None:
+        accounts = accounts or self.settings.per_host_accounts
         summary = self.summary_file("per-host-summary")
         inventory = HERE / "inventory" / "bench.organization_accounts.yml"
         command = self.playbook("per_host.yml", summary, ["-i", str(inventory), "-f", str(self.settings.per_host_forks)])
-        self.measure("per_host", "ansible", accounts, repetition, command, self.ansible_environment())
+        self.measure(kind, "ansible", accounts, repetition, command, self.ansible_environment())
         summaries = json.loads(summary.read_text())
         if len(summaries) != accounts or any(item["ok"] != 1 or item["failed"] for item in summaries):
             raise BenchError(f"per_host: expected {accounts} hosts with one ok account each, got {summaries[:3]} ...")
@@ -769,6 +824,8 @@ class Bench:
                 order = settings.latency_concurrency if repetition % 2 == 0 else settings.latency_concurrency[::-1]
                 for concurrency in order:
                     self.latency(concurrency, repetition)
+        if "controller" in settings.parts:
+            self.run_controller()
 
     def run_modules(self) -> None:
         settings = self.settings
@@ -789,6 +846,144 @@ class Bench:
             print(f"bulk: {size} accounts, {settings.repeats[size]} run(s) of each", flush=True)
             for repetition in range(settings.repeats[size]):
                 self.bulk(size, repetition)
+
+    # the controller part (controller_part.py) -------------------------------------
+    def run_controller(self) -> None:
+        """Today's per-host mode at a small size, then per size the audit as one controller job on a fresh organization,
+        and at the slicing size, on the same organization, the per-account audit as one job and as slices."""
+        settings = self.settings
+        if settings.controller_per_host_accounts:
+            print(f"controller: today's per-host mode at {settings.controller_per_host_accounts} accounts", flush=True)
+            self.per_host(0, settings.controller_per_host_accounts, "controller_today")
+            self.checkpoint()
+        sizes = sorted(set(settings.controller_sizes) | ({settings.controller_slice_accounts} - {0}))
+        for size in sizes:
+            truth, seed_s, injected = self.controller_organization(size)
+            if size in settings.controller_sizes or size == settings.controller_slice_accounts:
+                self.controller_audit(truth, seed_s, injected)
+            if size == settings.controller_slice_accounts:
+                self.controller_slicing(truth, seed_s, injected)
+
+    def checkpoint(self) -> None:
+        """Called after every controller job: main() rewrites the part's block with the jobs so far, so that a run stopped
+        part-way leaves its figures."""
+
+    def controller_organization(self, size: int) -> tuple:
+        """A fresh organization of ``size`` members and the credential the controller injects (temporary credentials of
+        an automation role of the management account, controller_support.automation_credentials): (truth, seed s, injected)."""
+        credentials = {}
+
+        def prepare(_truth: dict) -> None:
+            credentials.update(controller_support.automation_credentials(self.emulator.endpoint))
+
+        print(f"controller: seeding {size} accounts", flush=True)
+        truth, _reset, seeded = self.emulator.fresh_organization(size, prepare)
+        return truth, seeded, controller_support.SESSION_TOKEN.environment(credentials)
+
+    def controller_job(self, kind: str, playbook: str, inventory: dict, truth: dict, account_ids: list, seed_s: float, injected: dict,
+                       max_event_res: int = controller_support.MAX_EVENT_RES) -> tuple:
+        """One controller job (controller_job.py) over ``inventory``, measured like every run here; the request log is
+        cleared first. (Run, its private data directory); the Run's facts hold what its job events say (controller_part.job_facts)."""
+        ident = str(sum(run.kind.startswith("controller_") and run.kind != "controller_today" for run in self.runs) + 1)
+        private_data_dir = self.workdir / "controller" / f"job-{ident}"
+        (private_data_dir / "project").mkdir(parents=True)
+        (private_data_dir / "env").mkdir()
+        (private_data_dir / "project" / f"{playbook}.yml").write_text(f"- ansible.builtin.import_playbook: rootguard.aws.{playbook}\n")
+        template_name = playbook.replace("_", " ").capitalize()
+        (private_data_dir / "env" / "extravars").write_text(controller_support.extravars_text({}, {}, controller_support.meta_vars(int(ident), template_name)))
+        (private_data_dir / "env" / "settings").write_text(json.dumps({"job_timeout": 0, "suppress_ansible_output": True}))
+        inventory_file = self.workdir / "controller" / f"inventory-{ident}.json"
+        inventory_file.write_text(json.dumps(inventory))
+        envvars = {"AWS_ENDPOINT_URL": self.emulator.endpoint, **injected, "MAX_EVENT_RES": str(max_event_res), "JOB_ID": ident,
+                   "INVENTORY_ID": "1", "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_LOCAL_TEMP": str(private_data_dir / "tmp")}
+        spec = self.workdir / "controller" / f"job-{ident}.json"
+        spec.write_text(json.dumps({"private_data_dir": str(private_data_dir), "ident": ident, "playbook": f"{playbook}.yml",
+                                    "inventory": str(inventory_file), "envvars": envvars, "forks": self.settings.per_host_forks}))
+        env = {key: value for key, value in self.ansible_environment().items() if not key.startswith("AWS_")}
+        self.emulator.client.clear_requests()
+        log = self.workdir / f"{kind}-{ident}.log"
+        cpu_before = self.emulator.cpu_s()
+        measured = run_measured([sys.executable, str(HERE / "controller_job.py"), str(spec)], env, log, 1200 + 2.0 * len(account_ids))
+        cpu_after = self.emulator.cpu_s()
+        requests = self.emulator.client.requests()
+        calls_management = requests["by_account"].get(truth["management_account_id"], 0)
+        rejected = [entry for entry in requests["entries"] if entry.get("rejected")]
+        if rejected:
+            raise BenchError(f"{kind}: {len(rejected)} calls were rejected, the first: {rejected[0]}")
+        chosen = set(account_ids)
+        run = Run(kind=kind, runner="ansible-runner", accounts=len(account_ids), repetition=0, wall_s=measured.wall_s, cpu_s=measured.cpu_s,
+                  emulator_cpu_s=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+                  module_peak_rss_mib=measured.module_peak_rss_mib, process_peak_rss_mib=measured.peak_rss_mib,
+                  module_processes=measured.module_processes, reset_s=0.0, seed_s=seed_s, calls_total=requests["count"],
+                  calls_members=requests["count"] - calls_management, calls_management=calls_management,
+                  minimum_member_calls=minimum_member_calls({"accounts": [a for a in truth["accounts"] if a["id"] in chosen]}, kind),
+                  by_action=requests["by_action"], facts=controller_part.job_facts(private_data_dir / "artifacts" / ident))
+        self.runs.append(run)
+        print(f"  {kind:18} {run.accounts:6} accounts: {run.wall_s:7.1f} s, client CPU {run.cpu_s:6.1f} s, {run.calls_per_account:.2f} calls/account"
+              f" (min {run.minimum_member_calls / run.accounts:.2f}) + {calls_management} in the management account, largest result "
+              f"{run.facts['largest_chars']:,} ({run.facts['largest_task']}), {run.facts['replaced_count']} stored as {{}}", flush=True)
+        return run, private_data_dir
+
+    def controller_audit(self, truth: dict, seed_s: float, injected: dict) -> None:
+        """audit_organization.yml as one job on the controller's localhost inventory; checked: the JSON report lists every
+        member and the management account. When a result was stored as {}, the same job again with the raised limit."""
+        members = sorted(account["id"] for account in truth["accounts"])
+        inventory = controller_support.DEMO_INVENTORY
+        run, private_data_dir = self.controller_job("controller_audit", "audit_organization", inventory, truth, members, seed_s, injected)
+        listed = controller_part.report_account_ids([private_data_dir / "project" / "reports" / "root-credentials-audit.json"])
+        member_set = set(members)
+        run.facts.update(report_members=sum(account in member_set for account in listed), report_others=sum(account not in member_set for account in listed),
+                         every_account=sorted(account for account in listed if account in member_set) == members
+                         and set(listed) - member_set == {truth["management_account_id"]})
+        if not run.facts["every_account"]:
+            raise BenchError(f"controller_audit: the JSON report lists {run.facts['report_members']} of {len(members)} members")
+        if run.facts["replaced_count"] and self.settings.controller_raised_limit:
+            raised, _dir = self.controller_job("controller_raised", "audit_organization", inventory, truth, members, seed_s, injected,
+                                               self.settings.controller_raised_limit)
+            run.facts["raised"] = raised.facts
+        self.checkpoint()
+
+    def inventory_export(self) -> dict:
+        """The organization_accounts inventory as ``ansible-inventory --list --export`` gives it (AWX's inventory update)."""
+        inventory = HERE / "inventory" / "bench.organization_accounts.yml"
+        command = [os.path.join(os.path.dirname(self.ansible_playbook), "ansible-inventory"), "-i", str(inventory), "--list", "--export"]
+        done = subprocess.run(command, env=self.ansible_environment(), cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False)
+        if done.returncode != 0:
+            raise BenchError(f"ansible-inventory exited {done.returncode}: {done.stderr[-2000:]}")
+        return json.loads(done.stdout)
+
+    def controller_slicing(self, truth: dict, seed_s: float, injected: dict) -> None:
+        """audit_accounts_per_host.yml over the organization_accounts inventory, as one job and as
+        ``controller_slices`` slices one after the other (controller_part.slice_inventory). Checked, of the one job and of
+        the slices together: every member account listed once by the JSON reports of the runs, every host one outcome."""
+        members = sorted(account["id"] for account in truth["accounts"] if account["state"] == "ACTIVE")
+        export = self.inventory_export()
+        if controller_part.inventory_hosts(export) != members:
+            raise BenchError(f"the inventory lists {len(controller_part.inventory_hosts(export))} hosts, the organization {len(members)} members")
+        count = self.settings.controller_slices
+        jobs = [("controller_whole", 1, 1)] + [("controller_slice", number, count) for number in range(1, count + 1)]
+        listed, slices = [], []
+        for kind, number, of in jobs:
+            inventory = controller_part.slice_inventory(export, number, of)
+            hosts = sorted(inventory["all"]["hosts"])
+            run, private_data_dir = self.controller_job(kind, "audit_accounts_per_host", inventory, truth, hosts, seed_s, injected)
+            reports = sorted((private_data_dir / "project" / "reports" / "runs").glob("*/root-credentials-audit.json"))
+            ids = [account for account in controller_part.report_account_ids(reports) if account in set(members)]
+            outcomes = run.facts["outcomes"]
+            run.facts.update(slice=number, handled=len(ids), reports=len(reports),
+                             exactly_once=sorted(ids) == hosts and sorted(outcomes) == hosts and set(outcomes.values()) == {1})
+            if not run.facts["exactly_once"]:
+                raise BenchError(f"{kind} {number}: {len(ids)} report listings and {len(outcomes)} hosts with an outcome for {len(hosts)} hosts")
+            if kind == "controller_slice":
+                listed += ids
+                slices.append(run)
+            self.checkpoint()
+        once = sorted(listed) == members
+        for run in slices:
+            run.facts["slices_exactly_once"] = once
+        if not once:
+            raise BenchError(f"the slices listed {len(listed)} accounts ({len(set(listed))} distinct) of {len(members)}")
+        self.checkpoint()
 
 
 # ---------------------------------------------------------------------------
@@ -925,7 +1120,7 @@ def invocation(argv: list) -> str:
 
 def report(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
     settings = bench.settings
-    runs = [run for run in bench.runs if run.kind not in ("guardrails", "latency")]
+    runs = [run for run in bench.runs if run.kind not in ("guardrails", "latency") and not run.kind.startswith("controller")]
     lines = [BEGIN, "", f"## Figures of the last run ({started:%Y-%m-%d %H:%M} UTC)", ""]
     lines += machine_lines(bench, load_before, load_after, elapsed)
 
@@ -1212,6 +1407,13 @@ def guardrails_report(bench: Bench, started: datetime.datetime, load_before: str
     return "\n".join(lines) + "\n"
 
 
+def controller_block(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
+    """The controller part's block (controller_part.py)."""
+    return controller_part.block([run for run in bench.runs if run.kind.startswith("controller")], f"{started:%Y-%m-%d %H:%M}",
+                                 machine_lines(bench, load_before, load_after, elapsed), invocation(argv), bench.settings.parts == list(PARTS),
+                                 bench.settings)
+
+
 def latency_block(bench: Bench, started: datetime.datetime, load_before: str, load_after: str, elapsed: float, argv: list) -> str:
     """The latency part's block (latency_report.py)."""
     return latency_report.block(_select(bench.runs, kind="latency"), os.cpu_count() or 1, f"{started:%Y-%m-%d %H:%M}",
@@ -1252,7 +1454,7 @@ only runs the harness at a tiny size so that it keeps working.
 
 
 # Where a part's block goes in a file that has none yet: after the first of these blocks it has (their end markers).
-PLACED_AFTER = {GUARDRAILS_BEGIN: (END,), LATENCY_BEGIN: (GUARDRAILS_END, END)}
+PLACED_AFTER = {GUARDRAILS_BEGIN: (END,), LATENCY_BEGIN: (GUARDRAILS_END, END), CONTROLLER_BEGIN: (LATENCY_END, GUARDRAILS_END, END)}
 
 
 def write_report(path: pathlib.Path, block: str, begin: str = BEGIN, end: str = END) -> None:
@@ -1285,6 +1487,12 @@ def main(argv=None) -> int:
     try:
         bench = Bench(settings, workdir)
         print(f"emulator at {bench.emulator.endpoint}; logs in {workdir}", flush=True)
+        if settings.output is not None:
+            def checkpoint() -> None:
+                facts = (bench, started, load_before, loadavg(), time.perf_counter() - clock, argv)
+                partial = controller_block(*facts).replace("\n### How it was run", "\n" + controller_part.PARTIAL + "\n\n### How it was run", 1)
+                write_report(settings.output, partial, CONTROLLER_BEGIN, CONTROLLER_END)
+            bench.checkpoint = checkpoint
         bench.run()
         rss, hwm = bench.emulator.rss_mib()
         bench.notes.append(f"The emulator process ended the run at {_fmt(rss, 0)} MiB RSS (peak {_fmt(hwm, 0)} MiB).")
@@ -1303,6 +1511,8 @@ def main(argv=None) -> int:
         blocks.append((guardrails_report(*facts), GUARDRAILS_BEGIN, GUARDRAILS_END))
     if "latency" in settings.parts:
         blocks.append((latency_block(*facts), LATENCY_BEGIN, LATENCY_END))
+    if "controller" in settings.parts:
+        blocks.append((controller_block(*facts), CONTROLLER_BEGIN, CONTROLLER_END))
     if settings.output is not None:
         for block, begin, end in blocks:
             write_report(settings.output, block, begin, end)

@@ -4,7 +4,8 @@ Nothing here looks at a timing: the harness records speed and memory in BENCHMAR
 never asserts them. What is checked is that every part runs and reports, that the bulk
 modules and the ceiling make exactly the minimum calls per account, that the guardrails check
 reads each policy once and nothing in a member account, and that a part run alone rewrites only
-its own block of the report."""
+its own block of the report, and that the controller part runs its jobs through ansible-runner and hands
+every account to exactly one slice."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def test_the_harness_runs_every_part_at_a_tiny_size(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("BENCH_")}
     command = [sys.executable, str(BENCH_DIR / "bench.py"), "--sizes", "3", "--repeat", "1", "--per-host-accounts", "2",
                "--per-host-forks", "2", "--baseline-accounts", "1", "--guardrails-sizes", "3", "--output", str(output),
-               "--latency-accounts", "3", "--latency-concurrency", "1,2", "--latency-repeat", "1", "--json", str(tmp_path / "runs.json")]
+               "--latency-accounts", "3", "--latency-concurrency", "1,2", "--latency-repeat", "1", "--json", str(tmp_path / "runs.json"),
+               "--parts", "modules,guardrails,latency"]  # the controller part has a test of its own
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -125,3 +127,55 @@ def test_a_guardrails_block_goes_after_the_modules_block_and_is_replaced_in_plac
     bench.write_report(path, bench.BEGIN + "\nnew modules\n" + bench.END + "\n")
     assert path.read_text() == ("# B\n\n" + bench.BEGIN + "\nnew modules\n" + bench.END + "\n\n"
                                 + guardrails.replace("checks", "new checks") + "\nHand-written.\n")
+
+
+def test_the_controller_part_runs_the_jobs_through_ansible_runner_and_slices_every_account_once(tmp_path):
+    output = tmp_path / "BENCHMARKS.md"
+    output.write_text("# Benchmarks\n\n" + bench.LATENCY_BEGIN + "\nthe latency figures, kept\n" + bench.LATENCY_END + "\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BENCH_")}
+    env.update(BENCH_PARTS="controller", BENCH_CONTROLLER_SIZES="3", BENCH_CONTROLLER_SLICES="2")
+    command = [sys.executable, str(BENCH_DIR / "bench.py"), "--controller-slice-accounts", "3", "--controller-per-host-accounts", "2",
+               "--output", str(output), "--json", str(tmp_path / "runs.json")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    runs = json.loads((tmp_path / "runs.json").read_text())["runs"]
+    assert [(run["kind"], run["runner"], run["accounts"]) for run in runs] == [
+        ("controller_today", "ansible", 2), ("controller_audit", "ansible-runner", 3), ("controller_whole", "ansible-runner", 3),
+        ("controller_slice", "ansible-runner", 2), ("controller_slice", "ansible-runner", 1)]
+    for run in runs:
+        assert run["calls_members"] == run["minimum_member_calls"] == 7 * run["accounts"], run
+    audit, whole, *slices = runs[1:]
+    # The result sizes come from the job events: every task result kept, none stored as {}.
+    assert 0 < audit["facts"]["largest_chars"] < bench.controller_part.MAX_EVENT_RES and audit["facts"]["replaced_count"] == 0
+    assert audit["facts"]["every_account"] and (audit["facts"]["report_members"], audit["facts"]["report_others"]) == (3, 1)
+    # Every account handled once: in the one job, and over the slices (hosts sorted by name, every second one per slice).
+    assert whole["facts"]["exactly_once"] and whole["facts"]["handled"] == 3
+    assert [(run["facts"]["slice"], run["facts"]["handled"], sorted(run["facts"]["outcomes"].values())) for run in slices] == [
+        (1, 2, [1, 1]), (2, 1, [1])]
+    assert all(run["facts"]["slices_exactly_once"] for run in slices)
+    hosts = sorted(set(slices[0]["facts"]["outcomes"]) | set(slices[1]["facts"]["outcomes"]))
+    assert sorted(slices[0]["facts"]["outcomes"]) == hosts[0::2] and sorted(slices[1]["facts"]["outcomes"]) == hosts[1::2]
+
+    text = output.read_text()
+    assert text.startswith("# Benchmarks\n\n" + bench.LATENCY_BEGIN + "\nthe latency figures, kept\n" + bench.LATENCY_END
+                           + "\n\n" + bench.CONTROLLER_BEGIN)
+    assert text.endswith(bench.CONTROLLER_END + "\n") and text.count(bench.CONTROLLER_BEGIN) == 1
+    assert bench.controller_part.PARTIAL not in text
+    assert "`BENCH_CONTROLLER_SIZES=3 BENCH_CONTROLLER_SLICES=2 BENCH_PARTS=controller python tests/bench/bench.py" in text
+    for heading in ("### How it was run", "### Largest task result of the audit, as the controller stores it",
+                    "### Job slicing: the per-account audit at bulk speed", "### Targets"):
+        assert heading in text
+    assert "| sliced: every account handled exactly once | 3 listings of 3 accounts | met |" in text
+
+
+def test_a_controller_slice_gets_every_nth_host_sorted_by_name_with_the_variables_of_all():
+    export = {"_meta": {"hostvars": {name: {"account_id": name} for name in ("300", "100", "200", "400", "500")}},
+              "all": {"children": ["ungrouped", "ou_a"], "vars": {"rootguard_inventory_accounts": 5}},
+              "ou_a": {"hosts": ["500", "300"]}, "ungrouped": {"hosts": ["100", "200", "400"]}}
+
+    slices = [bench.controller_part.slice_inventory(export, number, 2) for number in (1, 2)]
+
+    assert [sorted(part["all"]["hosts"]) for part in slices] == [["100", "300", "500"], ["200", "400"]]
+    assert all(part["all"]["vars"] == {"rootguard_inventory_accounts": 5} for part in slices)
+    assert slices[1]["all"]["hosts"]["400"] == {"account_id": "400"}
