@@ -10,7 +10,7 @@ short_description: One account's outcome in the result of a run over many accoun
 version_added: 0.1.0
 description:
   - For a playbook that runs a bulk module once for all the hosts of a play (such as
-    P(rootguard.aws.harden_accounts_per_host#playbook)) and reports each account on its own host.
+    C(rootguard.aws.harden_accounts_per_host)) and reports each account on its own host.
   - The outcome is the first list of the result's C(account_ids) (the accounts that need attention, most urgent first)
     that holds the account, or V(ok); an account in O(stale) is V(skipped), and every account is V(failed) when O(error)
     says the run itself failed. The detail says why, from the account's entry when the result kept it.
