@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import pathlib
 import re
+import shutil
+import tempfile
 
 import boto3
 import pytest
@@ -265,7 +267,8 @@ def test_harden_organization_uploads_the_audits_before_and_after(control, emulat
     prefixes = by_prefix(objects(emulator))
     assert len(prefixes) == 2 and all(prefix.startswith(f"harden/{truth['organization_id']}/") for prefix in prefixes)
     uploaded = {name: body for stored in prefixes.values() for name, (body, _head) in stored.items()}
-    assert uploaded == {path.name: path.read_bytes() for path in run_dir.glob("root-credentials-*.*")}
+    # The reports (not the modules' whole results beside them).
+    assert uploaded == {path.name: path.read_bytes() for path in run_dir.glob("root-credentials-*.*") if not path.name.endswith("-result.json")}
     assert {name.split(".")[0] for name in uploaded} == {"root-credentials-before", "root-credentials-after"}
     # The last audit of the run is the one published: the audit after the removal.
     after = json.loads((run_dir / "root-credentials-after.json").read_text())
@@ -302,8 +305,15 @@ def locked_bucket(control) -> tuple:
     return account, BUCKET.resource(account)
 
 
+@pytest.fixture
+def short_tmp():
+    path = pathlib.Path(tempfile.mkdtemp(prefix="rg-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.parametrize("core", [None, *OLDER_CORES])
-def test_a_backup_uploaded_by_the_unlock_is_restored_from_s3(core, control, emulator, run_playbook, tmp_path):
+def test_a_backup_uploaded_by_the_unlock_is_restored_from_s3(core, control, emulator, run_playbook, tmp_path, short_tmp):
     account, bucket = locked_bucket(control)
     make_bucket(emulator)
     key_arn = client(emulator, "kms").create_key(Description="backups")["KeyMetadata"]["Arn"]
@@ -331,8 +341,9 @@ def test_a_backup_uploaded_by_the_unlock_is_restored_from_s3(core, control, emul
     backup.unlink()
     (backups / "MANIFEST.sha256").unlink()
     control.clear_requests()
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
+    # A short directory: Ansible puts a socket under TMPDIR, and a socket's path may not exceed 107 characters
+    # (pytest's tmp_path under xdist is longer).
+    temporary = short_tmp
     restore = run_playbook(UNLOCK, extra_vars={**variables, "rootguard_restore_from": f"s3://{EVIDENCE}/{backup_key}",
                                                "rootguard_evidence_kms_key_id": ""}, env={"TMPDIR": str(temporary)}, core=core)
 

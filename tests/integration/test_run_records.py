@@ -79,10 +79,14 @@ def test_each_run_keeps_its_own_evidence_and_the_summary_comes_from_its_journal(
     second_dir = evidence[second_id]
     # The plan's evidence is as it was; the confirmed run has its own, before and after.
     assert (first_dir / "root-credentials-before.json").read_bytes() == first_before
+    # Beside the reports, the modules' whole results (their accounts files).
+    results = ["audit-result.json", "guardrails-result.json"]
     assert sorted(path.name for path in first_dir.iterdir()) == sorted(
-        ["harden-summary.txt", "removal-journal.jsonl"] + [f"root-credentials-before.{fmt}" for fmt in REPORTS])
+        ["harden-summary.txt", "removal-journal.jsonl", "removal-result.json"]
+        + [f"root-credentials-before.{ending}" for ending in REPORTS + tuple(results)])
     assert sorted(path.name for path in second_dir.iterdir()) == sorted(
-        ["harden-summary.txt", "removal-journal.jsonl"] + [f"root-credentials-{when}.{fmt}" for when in ("before", "after") for fmt in REPORTS])
+        ["harden-summary.txt", "removal-journal.jsonl", "removal-result.json"]
+        + [f"root-credentials-{when}.{ending}" for when in ("before", "after") for ending in REPORTS + tuple(results)])
     before = json.loads(first_before)
     assert {row["id"] for row in before["accounts"] if row["outcome"] == "noncompliant"} == with_credentials
 
