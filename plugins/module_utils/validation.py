@@ -395,7 +395,8 @@ def max_result_size(value) -> int:
 
 
 def accounts_file(path: str | None) -> str | None:
-    """A file the module may write: not a directory, in a directory that exists and can be written to."""
+    """A file the module may write: not a directory, in a directory that exists, can be written to, and only
+    this user can change (private_directory, as for the journal): the whole result is evidence."""
     if path is None:
         return None
     if not path.strip() or os.path.isdir(path):
@@ -403,4 +404,5 @@ def accounts_file(path: str | None) -> str | None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory) or not os.access(directory, os.W_OK | os.X_OK):
         raise InvalidInput(f"accounts_file: the directory {_shown(directory)} does not exist or cannot be written to.")
+    private_directory(directory, "accounts_file")
     return path

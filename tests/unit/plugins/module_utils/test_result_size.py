@@ -107,3 +107,12 @@ def test_bad_accounts_files_are_refused(tmp_path):
         result_size.check({"max_result_size": 10, "accounts_file": str(missing)})
     assert raised.value.message.startswith("accounts_file: the directory ") and "does not exist or cannot be written to." in raised.value.message
     result_size.check({"max_result_size": 10, "accounts_file": str(tmp_path / "accounts.json")})
+
+
+def test_an_accounts_file_in_a_directory_others_can_change_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(errors.InvalidInput) as raised:
+        result_size.check({"max_result_size": 10, "accounts_file": str(shared / "accounts.json")})
+    assert raised.value.message.startswith("accounts_file: ") and "is writable by other users (mode 0777) without the sticky bit" in raised.value.message
