@@ -27,6 +27,7 @@ options:
         V(0600), replaced in one step), also in check mode. Its path is returned in RV(accounts_file).
       - The filter P(rootguard.aws.full_result#filter) reads it back, so that a play can work on every account of a
         result that O(max_result_size) shortened.
-      - The directory must exist.
+      - The directory must exist and only this user may change it (owned by this user or root, not writable by others
+        without the sticky bit), as for a journal.
     type: path
 """
