@@ -279,6 +279,7 @@ def test_the_roles_failure_lists_blocked_accounts_with_their_policy(run_playbook
     playbook.write_text(yaml.safe_dump([{
         "name": "The role's failure step", "hosts": "localhost", "gather_facts": False,
         "vars": {"root_credentials_audit__report": "{{ synthetic | rootguard.aws.audit_report }}",
+                 "root_credentials_audit_summary": "{{ root_credentials_audit__report.summary }}",
                  "root_credentials_audit_reports": {"json": "/srv/audit/root-credentials-audit.json"}},
         "tasks": [step]}]), encoding="utf-8")
 
