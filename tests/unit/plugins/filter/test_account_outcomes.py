@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.rootguard.aws.plugins.filter.account_outcome import account_outcome
+from ansible_collections.rootguard.aws.plugins.filter.account_outcomes import account_outcomes
 from ansible_collections.rootguard.aws.plugins.filter.stale_accounts import stale_accounts
 
 A = "210000000001"
@@ -35,25 +35,33 @@ RESULT = {
     (int(A), "changed", "delete_access_key AKIA1, delete_login_profile"),
 ])
 def test_the_first_list_that_holds_the_account_is_its_outcome(account_id, outcome, detail):
-    assert account_outcome(RESULT, account_id) == {"outcome": outcome, "detail": detail}
+    assert account_outcomes(RESULT, [account_id]) == {str(account_id): {"outcome": outcome, "detail": detail}}
+
+
+def test_every_account_of_the_run_gets_one_entry_keyed_by_its_id():
+    found = account_outcomes(RESULT, [A, B, C, D, "210000000009"])
+    assert list(found) == [A, B, C, D, "210000000009"]
+    assert [entry["outcome"] for entry in found.values()] == ["changed", "failed", "blocked", "noncompliant", "ok"]
 
 
 def test_blocked_comes_before_changed_and_names_the_statement():
-    found = account_outcome(RESULT, C)
+    found = account_outcomes(RESULT, [C])[C]
     assert found["outcome"] == "blocked"
     assert "SCP Keep (p-2) statement S attached to ou-1" in found["detail"]
 
 
 def test_an_entry_the_result_left_out_says_where_to_look():
     shortened = dict(RESULT, accounts=[])
-    assert account_outcome(shortened, B)["detail"].startswith("(its entry is not in the task's result, which max_result_size shortened")
+    assert account_outcomes(shortened, [B])[B]["detail"].startswith("(its entry is not in the task's result, which max_result_size shortened")
 
 
 def test_stale_accounts_and_a_failed_run_come_first():
     stale = [{"id": A, "reason": "stale_inventory", "error_message": "Moved."}]
-    assert account_outcome(RESULT, A, stale=stale) == {"outcome": "skipped", "detail": "stale_inventory: Moved."}
-    assert account_outcome(RESULT, A, error="boom") == {"outcome": "failed", "detail": "the run over these accounts failed: boom"}
-    assert account_outcome({}, A)["outcome"] == "failed"
+    assert account_outcomes(RESULT, [A, B], stale=stale) == {
+        A: {"outcome": "skipped", "detail": "stale_inventory: Moved."}, B: {"outcome": "failed", "detail": "denied_by_scp: Denied by p-1."}}
+    assert account_outcomes(RESULT, [A, B], error="boom") == {
+        account_id: {"outcome": "failed", "detail": "the run over these accounts failed: boom"} for account_id in (A, B)}
+    assert account_outcomes({}, [A])[A] == {"outcome": "failed", "detail": "the run over these accounts returned no result for this account"}
 
 
 def test_stale_accounts_are_those_moved_or_gone():
