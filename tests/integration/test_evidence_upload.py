@@ -204,7 +204,7 @@ def test_a_missing_or_denying_bucket_fails_naming_it_after_the_reports_are_writt
 
 @pytest.mark.parametrize("name", ["Evidence_Bucket", "s3://rootguard-evidence", "ab", "192.168.10.20", "rootguard..evidence",
                                   "xn--rootguard", "rootguard-evidence-", "rootguard-s3alias"])
-def test_a_bad_bucket_name_fails_before_any_s3_call(name, control, emulator, run_playbook, tmp_path):
+def test_a_bad_bucket_name_fails_before_any_api_call(name, control, emulator, run_playbook, tmp_path):
     seeded(control)
     control.clear_requests()
     report_dir = tmp_path / "reports"
@@ -213,8 +213,24 @@ def test_a_bad_bucket_name_fails_before_any_s3_call(name, control, emulator, run
 
     assert run.returncode != 0
     assert f"root_credentials_audit_evidence_bucket: {json.dumps(name)} is not an S3 bucket name" in run.stdout
-    assert s3_calls(control) == []
-    assert all((report_dir / report).is_file() for report in REPORTS)
+    assert "Nothing was done." in run.stdout
+    assert control.requests()["entries"] == []
+    assert not any((report_dir / report).exists() for report in REPORTS)
+
+
+def test_a_bad_prefix_kms_key_and_region_fail_before_any_api_call_each_named(control, emulator, run_playbook, tmp_path):
+    seeded(control)
+    control.clear_requests()
+
+    run = audit(run_playbook, tmp_path / "reports", rootguard_evidence_bucket=EVIDENCE, rootguard_evidence_prefix="audit/../other",
+                rootguard_evidence_kms_key_id="my key", rootguard_evidence_region="Europe")
+
+    assert run.returncode != 0
+    assert ('root_credentials_audit_evidence_prefix must be key name segments of letters, digits and !_.*()- separated by '
+            "'/', at most 512 characters, not \"audit/../other\".") in run.stdout
+    assert 'root_credentials_audit_evidence_kms_key_id must be a KMS key id, key ARN, alias name or alias ARN, not "my key".' in run.stdout
+    assert 'such as eu-west-1, not "Europe". Nothing was done.' in run.stdout
+    assert control.requests()["entries"] == []
 
 
 @pytest.mark.parametrize(("env", "variables", "expected"), [
