@@ -10,8 +10,8 @@ short_description: What is wrong with where a role is told to put its evidence i
 version_added: 0.1.0
 description:
   - The checks the roles run on their evidence variables before any API call, so that a bad value fails the run before
-    it starts instead of after its work: the bucket, the key prefix, the KMS key, the Region and, for a restore,
-    C(s3://bucket/key).
+    it starts instead of after its work. It checks the bucket, the key prefix, the KMS key, the Region and, for a
+    restore, C(s3://bucket/key).
   - Bucket names follow S3's rules for general purpose buckets (Amazon S3 User Guide, "General purpose bucket naming
     rules"); key prefix segments are S3's safe characters ("Naming Amazon S3 objects").
   - Each problem names the role variable it is about, from O(option_prefix).
