@@ -358,10 +358,12 @@ def test_sliced_per_account_runs_handle_every_account_once_at_the_bulk_minimum(c
     control.clear_requests()
 
     audits = [run_playbook(str(PLAYBOOKS / "audit_accounts_per_host.yml"), inventory=sliced_inventory(tmp_path, truth, number, 2),
-                           extra_vars={"rootguard_report_dir": str(reports)}) for number in (1, 2)]
+                           extra_vars={"rootguard_report_dir": str(reports)}, verbosity=1) for number in (1, 2)]
 
     for number, run in enumerate(audits, start=1):
         assert_ok(run)
+        # The table of every account's outcome is not a task result: it would grow past a controller's event limit.
+        assert "rootguard_outcomes" not in run.stdout
         assert set(run.recap()) == set(members[number - 1::2])
         for account_id in members[number - 1::2]:
             assert f"{account_id} (" in run.stdout and "): noncompliant - root credentials left: password, 2 access keys" in run.stdout
