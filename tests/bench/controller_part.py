@@ -96,6 +96,13 @@ def _met(ok) -> str:
     return "not measured" if ok is None else ("met" if ok else "**not met**")
 
 
+def _replaced(run) -> str:
+    """How many of a job's results the controller stored as {}, and of which tasks."""
+    if "replaced_count" not in run.facts:
+        return "n/a"
+    return f"{run.facts['replaced_count']} ({', '.join(run.facts['replaced'])})" if run.facts["replaced_count"] else "0"
+
+
 def _cpu_ms(runs: list) -> float | None:
     accounts = sum(run.accounts for run in runs)
     return 1000 * sum(run.cpu_s for run in runs) / accounts if runs and accounts else None
@@ -185,14 +192,20 @@ def slicing_table(bulk: list, whole: list, slices: list, today: list) -> list:
     return lines
 
 
-def targets(audits: list, bulk: list, slices: list, today: list) -> list:
+def targets(audits: list, bulk: list, whole: list, slices: list, today: list) -> list:
     biggest = max(audits, key=lambda run: run.accounts) if audits else None
     under = None if biggest is None else biggest.facts["largest_chars"] < MAX_EVENT_RES and not biggest.facts["replaced_count"]
     listed = None if biggest is None else biggest.facts["every_account"]
     bulk_ms, slices_ms, today_ms = _cpu_ms(bulk), _cpu_ms(slices), _cpu_ms(today)
     ratio = slices_ms / bulk_ms if slices_ms and bulk_ms else None
     at_minimum = None if not slices else all(run.calls_members == run.minimum_member_calls for run in slices)
+    jobs = audits + whole + slices
+    replaced = sum(run.facts["replaced_count"] for run in jobs)
     lines = ["### Targets", "", "| target | figure | |", "|---|---|---|"]
+    if jobs:
+        lines.append(f"| every task result of every job kept (none longer than {MAX_EVENT_RES:,} characters, stored as `{{}}`) "
+                     f"| {replaced} stored as `{{}}` in {sum(bool(run.facts['replaced_count']) for run in jobs)} of {len(jobs)} jobs "
+                     f"| {_met(replaced == 0)} |")
     if biggest is not None:
         lines.append(f"| largest task result under {MAX_EVENT_RES:,} characters at {biggest.accounts:,} accounts "
                      f"| {biggest.facts['largest_chars']:,} ({biggest.facts['largest_task']}) | {_met(under)} |")
@@ -234,15 +247,15 @@ def block(runs: list, started: str, machine: list, command: str, alone: bool, se
               "outcome event. Today's per-host mode is measured in the same run at a smaller size (its cost per account does not "
               "fall with the size: a module process per host).", ""]
     lines += slicing_table(bulk, whole, slices, today)
-    lines += targets(audits, bulk, slices, today)
+    lines += targets(audits, bulk, whole, slices, today)
     lines += ["<details><summary>Every job</summary>", "",
               "| job | accounts | wall (s) | client CPU (s) | emulator CPU (s) | calls (members + management) | result events "
-              "| largest result (characters) | module peak RSS (MiB) |",
-              "|---|---:|---:|---:|---:|---|---:|---:|---:|"]
+              "| largest result (characters) | results stored as `{}` | module peak RSS (MiB) |",
+              "|---|---:|---:|---:|---:|---|---:|---:|---|---:|"]
     for run in runs:
         label = run.kind + (f" {run.facts['slice']}" if run.kind == "controller_slice" else "")
         lines.append(f"| {label} | {run.accounts:,} | {run.wall_s:.2f} | {run.cpu_s:.1f} | {_fmt(run.emulator_cpu_s, 1)} "
                      f"| {run.calls_members} + {run.calls_management} | {run.facts.get('result_events', 'n/a')} "
-                     f"| {run.facts.get('largest_chars', 'n/a')} | {_fmt(run.module_peak_rss_mib, 0)} |")
+                     f"| {run.facts.get('largest_chars', 'n/a')} | {_replaced(run)} | {_fmt(run.module_peak_rss_mib, 0)} |")
     lines += ["", "</details>", "", END]
     return "\n".join(lines) + "\n"

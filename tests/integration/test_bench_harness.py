@@ -167,6 +167,8 @@ def test_the_controller_part_runs_the_jobs_through_ansible_runner_and_slices_eve
                     "### Job slicing: the per-account audit at bulk speed", "### Targets"):
         assert heading in text
     assert "| sliced: every account handled exactly once | 3 listings of 3 accounts | met |" in text
+    assert f"| every task result of every job kept (none longer than {bench.controller_part.MAX_EVENT_RES:,} characters, stored as `{{}}`) " \
+           "| 0 stored as `{}` in 0 of 4 jobs | met |" in text
 
 
 def test_a_controller_slice_gets_every_nth_host_sorted_by_name_with_the_variables_of_all():
