@@ -73,7 +73,6 @@ import tempfile
 import threading
 import time
 import urllib.error
-import urllib.request
 from importlib import metadata
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -101,6 +100,7 @@ DEFAULT_CONTROLLER_SIZES = (1000, 5000, 10000)
 DEFAULT_CONTROLLER_SLICE_ACCOUNTS = 5000
 DEFAULT_CONTROLLER_SLICES = 4
 DEFAULT_CONTROLLER_RAISED_LIMIT = 100_000_000
+CONTROL_TIMEOUT_S = 1800
 PARTS = ("modules", "guardrails", "latency", "controller")
 GUARDRAILS_REGIONS = ["us-east-1", "eu-west-1"]
 BEGIN = "<!-- BENCH:BEGIN (written by tests/bench/bench.py; edits inside are overwritten) -->"
@@ -486,19 +486,6 @@ def clean_environment() -> dict:
             if not key.startswith(("AWS_", "MOTO_", "ANSIBLE_", "BENCH_")) and key not in ("PYTHONPATH",)}
 
 
-class PatientClient(EmulatorClient):
-    """The control client with a longer wait for an answer: seeding 10,000 accounts on a busy machine takes longer than
-    the client's 120 s."""
-
-    TIMEOUT_S = 1800
-
-    def _call(self, method: str, path: str, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.endpoint}{path}", data=data, method=method, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=self.TIMEOUT_S) as response:  # nosec - loopback only
-            return json.loads(response.read() or b"null")
-
-
 class Emulator:
     """``python -m rootguard_emulator serve`` in a process of its own."""
 
@@ -510,7 +497,8 @@ class Emulator:
         self._log = open(workdir / "emulator.log", "wb")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(self.command, env=env, cwd=ROOT, stdout=self._log,  # pylint: disable=consider-using-with
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        self.client = PatientClient(self.endpoint)
+        # Seeding 10,000 accounts on a busy machine takes longer than the client's usual 120 s.
+        self.client = EmulatorClient(self.endpoint, timeout_s=CONTROL_TIMEOUT_S)
         deadline = time.monotonic() + 60
         while True:
             if self.process.poll() is not None:

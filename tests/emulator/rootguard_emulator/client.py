@@ -8,14 +8,15 @@ from typing import Any
 
 
 class EmulatorClient:
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, timeout_s: float = 120):
         self.endpoint = endpoint.rstrip("/")
+        self.timeout_s = timeout_s
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"{self.endpoint}{path}", data=data, method=method,
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=120) as response:  # nosec - loopback only
+        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # nosec - loopback only
             return json.loads(response.read() or b"null")
 
     def reset(self) -> None:
