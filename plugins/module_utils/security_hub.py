@@ -11,6 +11,8 @@ caller's own account (AwsAccountId), so the member account is the finding's reso
   finding (same Id and ProductArn, a later UpdatedAt) instead of adding one.
 - CreatedAt is the first import's, kept on every update, as AWS requires.
 - A finding whose credential is gone is imported once more as PASSED, INFORMATIONAL and ARCHIVED.
+- Severity and Types are also sent in FindingProviderFields, where AWS wants a finding provider's
+  updates of them (the top-level fields are the Security Hub user's to change).
 - At most 100 findings per BatchImportFindings call (AWS's limit)."""
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def to_asff(finding: dict, *, organization_id: str, caller_account: str, region:
         "CreatedAt": created_at or now,
         "UpdatedAt": now,
         "Severity": {"Label": finding["severity"], "Original": finding["severity"]},
+        "FindingProviderFields": {"Severity": {"Label": finding["severity"], "Original": finding["severity"]}, "Types": list(TYPES)},
         "Title": finding["title"][:_TITLE_LIMIT],
         "Description": _description(finding),
         "Remediation": {"Recommendation": {"Text": finding["remedy"][:_RECOMMENDATION_LIMIT]}},
@@ -69,8 +72,10 @@ def resolved(existing: dict, now: str) -> dict:
     update = {key: existing[key] for key in ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "Types",
                                              "CreatedAt", "Title", "Description", "Resources") if key in existing}
     compliance = dict(existing.get("Compliance") or {}, Status="PASSED")
-    update.update(UpdatedAt=now, Severity={"Label": "INFORMATIONAL", "Original": "INFORMATIONAL"}, Compliance=compliance,
-                  RecordState="ARCHIVED", ProductFields=dict(existing.get("ProductFields") or {}))
+    informational = {"Label": "INFORMATIONAL", "Original": "INFORMATIONAL"}
+    update.update(UpdatedAt=now, Severity=informational, Compliance=compliance, RecordState="ARCHIVED",
+                  FindingProviderFields={"Severity": informational, "Types": list(existing.get("Types") or TYPES)},
+                  ProductFields=dict(existing.get("ProductFields") or {}))
     if existing.get("Remediation"):
         update["Remediation"] = existing["Remediation"]
     return update

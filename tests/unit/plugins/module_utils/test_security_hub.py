@@ -24,7 +24,8 @@ def test_a_finding_is_for_the_callers_account_with_the_member_account_as_its_res
     assert item["Id"] == "rootguard.aws/o-abcdef1234/210000000001/root_access_key_active"
     assert item["GeneratorId"] == "rootguard.aws/root_access_key_active"
     assert item["SchemaVersion"] == "2018-10-08" and item["RecordState"] == "ACTIVE"
-    assert item["Severity"] == {"Label": "CRITICAL", "Original": "CRITICAL"}
+    assert item["Severity"] == item["FindingProviderFields"]["Severity"] == {"Label": "CRITICAL", "Original": "CRITICAL"}
+    assert item["Types"] == item["FindingProviderFields"]["Types"] == security_hub.TYPES
     assert item["Compliance"] == {"Status": "FAILED", "RelatedRequirements": [
         "AWS Foundational Security Best Practices v1.0.0/IAM.4", "CIS AWS Foundations Benchmark v5.0.0/1.3",
         "CIS AWS Foundations Benchmark v7.0.0/2.4", "CIS AWS Foundations Benchmark v7.0.0/2.1.1"]}
@@ -45,7 +46,7 @@ def test_a_resolved_finding_is_passed_informational_and_archived_with_its_first_
     assert update["Id"] == existing["Id"] and update["CreatedAt"] == FIRST and update["UpdatedAt"] == "2026-12-07T02:00:00.000Z"
     assert update["Compliance"]["Status"] == "PASSED" and update["RecordState"] == "ARCHIVED"
     assert update["Compliance"]["RelatedRequirements"] == existing["Compliance"]["RelatedRequirements"]
-    assert update["Severity"]["Label"] == "INFORMATIONAL"
+    assert update["Severity"]["Label"] == update["FindingProviderFields"]["Severity"]["Label"] == "INFORMATIONAL"
 
 
 def test_a_rerun_that_found_the_same_imports_nothing():
