@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the rootguard.aws collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What changed since an earlier audit: the findings that are new and those resolved, the accounts
+that joined or left the audit, and those whose state changed - from two JSON audit reports (the
+data of the rootguard.aws.audit_report filter). The findings of each report are made from its rows'
+``found`` with the table of module_utils.findings, so a report written before findings existed
+compares as well as a new one."""
+
+from __future__ import annotations
+
+import datetime
+
+from . import findings
+
+_ROW_STATE = ("outcome", "password", "access_keys", "active_access_keys", "signing_certificates", "mfa_devices")
+
+
+class ReportError(ValueError):
+    """An earlier report that cannot be compared with: malformed, or of another organization."""
+
+
+def report_time(report: dict) -> datetime.datetime:
+    text = str(report.get("generated_at") or "")
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ReportError(f"its generated_at is not an ISO 8601 time: {text!r}") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def check_report(report, organization_id: str | None = None) -> None:
+    """Raise ReportError saying what is wrong with ``report`` as an audit report of ``organization_id``."""
+    if not isinstance(report, dict):
+        raise ReportError("it is not a JSON object")
+    if not isinstance(report.get("schema_version"), int) or report["schema_version"] < 3:
+        raise ReportError(f"its schema_version is {report.get('schema_version')!r}, not an audit report's (3 or later)")
+    rows = report.get("accounts")
+    if not isinstance(rows, list) or not all(isinstance(row, dict) and row.get("id") for row in rows):
+        raise ReportError("its accounts are not a list of rows with an id")
+    report_time(report)
+    if organization_id is not None and report.get("organization_id") != organization_id:
+        raise ReportError(f"it is a report of organization {report.get('organization_id')!r}, not of {organization_id!r}")
+
+
+def report_findings(report: dict) -> dict:
+    """(account id, kind) -> finding, for every audited row of the report."""
+    audited_at = report_time(report)
+    found = {}
+    for row in report.get("accounts") or []:
+        entry = {"id": str(row["id"]), "name": row.get("name"), "status": row.get("status"), "found": row.get("found")}
+        for item in findings.account_findings(entry, audited_at):
+            found[(item["account_id"], item["kind"])] = item
+    return found
+
+
+def _state(row: dict) -> dict:
+    return {key: row.get(key) for key in _ROW_STATE}
+
+
+def compare(previous: dict, current: dict) -> dict:
+    """The drift section of ``current`` against ``previous`` (checked first: same organization)."""
+    check_report(current)
+    check_report(previous, current.get("organization_id"))
+    before, now = report_findings(previous), report_findings(current)
+    rows_before = {str(row["id"]): row for row in previous["accounts"]}
+    rows_now = {str(row["id"]): row for row in current["accounts"]}
+    both = sorted(set(rows_before) & set(rows_now))
+    order = list(findings.KINDS)
+
+    def ranked(keys, source):
+        return sorted((source[key] for key in keys),
+                      key=lambda item: (findings.SEVERITY_ORDER[item["severity"]], item["account_id"], order.index(item["kind"])))
+
+    return {
+        "since": previous.get("generated_at"),
+        "previous_organization_id": previous.get("organization_id"),
+        "new_findings": ranked(set(now) - set(before), now),
+        "resolved_findings": ranked(set(before) - set(now), before),
+        "accounts_joined": sorted(set(rows_now) - set(rows_before)),
+        "accounts_left": sorted(set(rows_before) - set(rows_now)),
+        "accounts_changed": [{"id": account_id, "before": _state(rows_before[account_id]), "after": _state(rows_now[account_id])}
+                             for account_id in both if _state(rows_before[account_id]) != _state(rows_now[account_id])],
+    }
