@@ -12,7 +12,7 @@ from moto.organizations.models import organizations_backends
 from moto.sqs.models import Queue
 
 from . import (accounts_ext, auth, clock, control, credential_report, credentials, guardrails, iam_ext, latency, lookup, newer_api, organizations_ext, secrecy,
-               speed, sts_ext)
+               securityhub_ext, speed, sts_ext)
 from .state import STATE
 
 __all__ = ["install", "STATE"]
@@ -62,6 +62,7 @@ def install() -> None:
         accounts_ext.install()
         guardrails.install()  # after organizations_ext and accounts_ext: it wraps their methods
         newer_api.install()
+        securityhub_ext.install()
         control.install()
         secrecy.install()
         _installed = True

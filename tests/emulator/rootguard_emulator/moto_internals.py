@@ -215,11 +215,24 @@ INTERNALS: tuple[Internal, ...] = tuple([
     }),
     *_rows("moto.organizations.models", "imported", "orgs", {"FakeAccount": "class"}),
     *_rows("moto.s3.models", "imported", "auth, seed", {"s3_backends": "S3BackendDict"}),
+    *_rows("moto.securityhub.models", "wrapped", "securityhub_ext", {
+        "SecurityHubBackend": "class",
+        "SecurityHubBackend.describe_hub": "(self, hub_arn)",
+    }),
+    *_rows("moto.securityhub.models", "replaced", "securityhub_ext", {
+        "SecurityHubBackend.get_findings": "(self, filters, sort_criteria, max_results)",
+        "SecurityHubBackend.batch_import_findings": "(self, findings)",
+    }),
+    *_rows("moto.securityhub.models", "imported", "securityhub_ext", {
+        "SecurityHubBackend.PAGINATION_MODEL": "dict", "Finding": "class", "Finding.__init__": "(self, finding_id, finding_data)",
+    }),
+    *_rows("moto.securityhub.exceptions", "imported", "securityhub_ext", {"SecurityHubClientError": "class"}),
     *_rows("moto.sqs.models", "imported", "auth, seed", {"sqs_backends": "BackendDict"}),
     *_rows("moto.sts.exceptions", "imported", "credentials, sts_ext", {"STSValidationError": "class"}),
     *_rows("moto.sts.models", "imported", "auth, sts_ext", {"sts_backends": "BackendDict"}),
     *_rows("moto.sts.responses", "imported", "credentials", {"MAX_FEDERATION_TOKEN_POLICY_LENGTH": "int"}),
     *_rows("moto.utilities.paginator", "imported", "organizations_ext", {"InvalidToken": "class"}),
+    *_rows("moto.utilities.paginator", "called", "securityhub_ext", {"paginate": "(pagination_model)"}),
 ])
 
 _MISSING = object()
