@@ -110,6 +110,10 @@ _value:
 import datetime
 from collections.abc import Mapping
 
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.rootguard.aws.plugins.module_utils import drift, findings as finding_table
+
 OUTCOMES = ("compliant", "noncompliant", "skipped", "blocked", "failed")
 CREDENTIALS = ("password", "access_keys", "signing_certificates", "mfa_devices")
 NOT_IN_ORGANIZATION = "(not in organization)"
@@ -210,8 +214,9 @@ def outcome_of(entry: Mapping, found: Mapping | None) -> str:
     return "compliant" if found.get("compliant") else "noncompliant"
 
 
-def account_row(entry: Mapping, checked: Mapping | None = None) -> dict:
-    """One account of the module's result as a report row; ``checked`` is the account in the guardrail check's result."""
+def account_row(entry: Mapping, checked: Mapping | None = None, audited_at: datetime.datetime | None = None) -> dict:
+    """One account of the module's result as a report row; ``checked`` is the account in the guardrail check's result;
+    ``audited_at`` the time the findings are judged at (a key used in the 90 days before it)."""
     found = entry.get("found") if isinstance(entry.get("found"), Mapping) else None
     outcome = outcome_of(entry, found)
 
@@ -241,6 +246,8 @@ def account_row(entry: Mapping, checked: Mapping | None = None) -> dict:
         "error_message": entry.get("error_message"),
         "aws_error_code": entry.get("aws_error_code"),
         "found": found,
+        "findings": finding_table.ranked(finding_table.account_findings(dict(entry, id=str(entry.get("id")), found=found),
+                                                                        audited_at or datetime.datetime.now(datetime.timezone.utc))),
         "blocked_by": blocked_by,
         "guardrails_blocked_tasks": blocked_tasks,
         "guardrails_uncertain_tasks": uncertain_tasks,
@@ -263,6 +270,9 @@ def summary(rows: list) -> dict:
     counts = {"total": len(rows), "audited": len(audited)}
     counts.update(outcome_counts(rows))
     counts.update({"accounts_with_" + kind: len([row for row in audited if row[kind]]) for kind in CREDENTIALS})
+    every = [item for row in rows for item in row["findings"]]
+    counts["findings"] = dict({severity.lower(): len([item for item in every if item["severity"] == severity])
+                               for severity in finding_table.SEVERITY_ORDER}, total=len(every))
     return counts
 
 
@@ -278,19 +288,36 @@ def organizational_units(rows: list) -> dict:
     return groups
 
 
+def drift_section(report: dict, previous, first_run: bool) -> dict | None:
+    """What changed since ``previous`` (an earlier report's data or its JSON text); None when not compared."""
+    if first_run:
+        return {"compared": False, "first_run": True, "since": None, "previous_organization_id": None, "new_findings": [],
+                "resolved_findings": [], "accounts_joined": [], "accounts_left": [], "accounts_changed": []}
+    if not previous:
+        return None
+    try:
+        return dict(drift.compare(drift.parse_report(previous), report), compared=True, first_run=False)
+    except drift.ReportError as error:
+        raise AnsibleFilterError(f"The previous audit report cannot be compared with: {error}") from None
+
+
 def audit_report(result: Mapping, title: str = "Root credentials audit", generated_at: str = "",
-                 account_ids=(), organizational_unit_ids=(), exclude_account_ids=(), guardrails: Mapping | None = None) -> dict:
+                 account_ids=(), organizational_unit_ids=(), exclude_account_ids=(), guardrails: Mapping | None = None,
+                 previous=None, first_run: bool = False) -> dict:
     """The reports' data; the targeting is chosen as the role chooses it (account ids, else OU ids, else all).
-    ``guardrails``: the result of root_task_guardrails_info, or empty when the guardrails were not checked."""
+    ``guardrails``: the result of root_task_guardrails_info, or empty when the guardrails were not checked.
+    ``previous``: an earlier report to compare with (``drift``), or ``first_run`` when there is none to be had."""
     guardrails = guardrails or {}
+    generated_at = generated_at or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    audited_at = drift.parse_time(generated_at)
     checked = {str(account.get("id")): account for account in guardrails.get("accounts") or ()}
-    rows = [account_row(entry, checked.get(str(entry.get("id")))) for entry in result.get("accounts") or []]
+    rows = [account_row(entry, checked.get(str(entry.get("id"))), audited_at) for entry in result.get("accounts") or []]
     selector = "account_ids" if account_ids else ("organizational_unit_ids" if organizational_unit_ids else "all_accounts")
-    return {
-        "schema_version": 3,
+    report = {
+        "schema_version": 4,
         "title": str(title),
         "organization_id": result.get("organization_id"),
-        "generated_at": generated_at or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": generated_at,
         "targeting": {
             "selector": selector,
             "account_ids": list(account_ids) if selector == "account_ids" else [],
@@ -301,8 +328,33 @@ def audit_report(result: Mapping, title: str = "Root credentials audit", generat
         "summary": summary(rows),
         "organizational_units": organizational_units(rows),
         "guardrails": guardrails_section(guardrails),
+        "findings": finding_table.ranked([item for row in rows for item in row["findings"]]),
         "accounts": rows,
     }
+    report["drift"] = drift_section(report, previous, first_run)
+    mark_changes(rows, report["drift"])
+    return report
+
+
+def mark_changes(rows: list, changes: dict | None) -> None:
+    """Each row's ``since_previous``: its ``change`` (V(joined), V(changed) or V(unchanged)) and the kinds of its new and
+    resolved findings; None when the report was not compared."""
+    compared = bool(changes and changes.get("compared"))
+    joined = set(changes["accounts_joined"]) if compared else set()
+    changed = {item["id"] for item in changes["accounts_changed"]} if compared else set()
+    new, gone = {}, {}
+    for source, kinds in ((changes or {}).get("new_findings") or (), new), ((changes or {}).get("resolved_findings") or (), gone):
+        for item in source:
+            kinds.setdefault(item["account_id"], []).append(item["kind"])
+    for row in rows:
+        if not compared:
+            row["since_previous"] = None
+            continue
+        row["since_previous"] = {
+            "change": "joined" if row["id"] in joined else ("changed" if row["id"] in changed else "unchanged"),
+            "new_findings": new.get(row["id"], []),
+            "resolved_findings": gone.get(row["id"], []),
+        }
 
 
 class FilterModule:

@@ -11,15 +11,15 @@ version_added: 0.1.0
 description:
   - The checks the roles run on their evidence variables before any API call, so that a bad value fails the run before
     it starts instead of after its work. It checks the bucket, the key prefix, the KMS key, the Region and, for a
-    restore, C(s3://bucket/key).
+    restore or the audit report compared with, C(s3://bucket/key).
   - Bucket names follow S3's rules for general purpose buckets (Amazon S3 User Guide, "General purpose bucket naming
     rules"); key prefix segments are S3's safe characters ("Naming Amazon S3 objects").
   - Each problem names the role variable it is about, from O(option_prefix).
 options:
   _input:
     description:
-      - C(bucket), C(prefix), C(kms_key_id), C(region) and C(restore_from) (each optional; an empty bucket or
-        C(restore_from) that is not C(s3://...) is not checked).
+      - C(bucket), C(prefix), C(kms_key_id), C(region), C(restore_from) and C(previous_report) (each optional; an empty
+        bucket, or a C(restore_from) or C(previous_report) that is not C(s3://...), is not checked).
     type: dict
     required: true
   option_prefix:
@@ -42,7 +42,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One sentence per problem, in the order bucket, restore_from, prefix, kms_key_id, region; empty when all is well.
+  description: One sentence per problem, in the order bucket, restore_from, previous_report, prefix, kms_key_id, region; empty when all is well.
   type: list
   elements: str
 """
@@ -80,14 +80,15 @@ def evidence_problems(settings: dict, option_prefix: str) -> list:
     bucket = _text(settings.get("bucket"))
     if bucket and not is_bucket_name(bucket):
         problems.append(_bucket_problem(f"{option_prefix}evidence_bucket", bucket, uri_hint=True))
-    restore_from = _text(settings.get("restore_from"))
-    if restore_from.startswith("s3://"):
-        restore_bucket, _slash, restore_key = restore_from[len("s3://"):].partition("/")
-        if not is_bucket_name(restore_bucket):
-            problems.append(_bucket_problem(f"{option_prefix}restore_from", restore_bucket, uri_hint=False))
-        elif not restore_key or restore_key.startswith("/") or restore_key.endswith("/"):
-            problems.append(f"{option_prefix}restore_from must be a local file or s3://bucket/key of a backup, "
-                            f"not {json.dumps(restore_from)}.")
+    for option, what in (("restore_from", "a backup"), ("previous_report", "an earlier audit's JSON report")):
+        uri = _text(settings.get(option))
+        if not uri.startswith("s3://"):
+            continue
+        uri_bucket, _slash, uri_key = uri[len("s3://"):].partition("/")
+        if not is_bucket_name(uri_bucket):
+            problems.append(_bucket_problem(f"{option_prefix}{option}", uri_bucket, uri_hint=False))
+        elif not uri_key or uri_key.startswith("/") or uri_key.endswith("/"):
+            problems.append(f"{option_prefix}{option} must be a local file or s3://bucket/key of {what}, not {json.dumps(uri)}.")
     if "prefix" in settings:
         prefix = _text(settings["prefix"])
         segments = [segment for segment in prefix.strip("/").split("/") if segment]

@@ -11,6 +11,7 @@ compares as well as a new one."""
 from __future__ import annotations
 
 import datetime
+import json
 
 from . import findings
 
@@ -21,13 +22,36 @@ class ReportError(ValueError):
     """An earlier report that cannot be compared with: malformed, or of another organization."""
 
 
-def report_time(report: dict) -> datetime.datetime:
-    text = str(report.get("generated_at") or "")
+def parse_time(text) -> datetime.datetime:
+    text = str(text or "")
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as error:
         raise ReportError(f"its generated_at is not an ISO 8601 time: {text!r}") from error
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def report_time(report: dict) -> datetime.datetime:
+    return parse_time(report.get("generated_at"))
+
+
+def parse_report(value) -> dict:
+    """An earlier report given as its data or as the text of its JSON file."""
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise ReportError(f"it is not JSON ({error})") from None
+    return value
+
+
+def problems(value, organization_id: str | None = None) -> list:
+    """What makes ``value`` (an earlier report's data or JSON text) no report to compare with: [] when it is one."""
+    try:
+        check_report(parse_report(value), organization_id)
+    except ReportError as error:
+        return [str(error)]
+    return []
 
 
 def check_report(report, organization_id: str | None = None) -> None:
@@ -67,17 +91,11 @@ def compare(previous: dict, current: dict) -> dict:
     rows_before = {str(row["id"]): row for row in previous["accounts"]}
     rows_now = {str(row["id"]): row for row in current["accounts"]}
     both = sorted(set(rows_before) & set(rows_now))
-    order = list(findings.KINDS)
-
-    def ranked(keys, source):
-        return sorted((source[key] for key in keys),
-                      key=lambda item: (findings.SEVERITY_ORDER[item["severity"]], item["account_id"], order.index(item["kind"])))
-
     return {
         "since": previous.get("generated_at"),
         "previous_organization_id": previous.get("organization_id"),
-        "new_findings": ranked(set(now) - set(before), now),
-        "resolved_findings": ranked(set(before) - set(now), before),
+        "new_findings": findings.ranked(now[key] for key in set(now) - set(before)),
+        "resolved_findings": findings.ranked(before[key] for key in set(before) - set(now)),
         "accounts_joined": sorted(set(rows_now) - set(rows_before)),
         "accounts_left": sorted(set(rows_before) - set(rows_now)),
         "accounts_changed": [{"id": account_id, "before": _state(rows_before[account_id]), "after": _state(rows_now[account_id])}

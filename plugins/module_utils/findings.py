@@ -77,19 +77,23 @@ def _parse_time(text):
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
+def _ident(item: dict, key: str) -> str:
+    return str(item.get(key) or "(no id)")
+
+
 def _account_kinds(found: dict, audited_at: datetime.datetime) -> list:
     """(kind, the credentials it is about) for one audited account's ``found``."""
     kinds = []
     keys = found.get("access_keys") or []
-    active = [key["id"] for key in keys if key.get("status") == "Active"]
+    active = [_ident(key, "id") for key in keys if key.get("status") == "Active"]
     if active:
         kinds.append(("root_access_key_active", active))
     recent_since = audited_at - datetime.timedelta(days=RECENT_USE_DAYS)
-    recent = [key["id"] for key in keys
+    recent = [_ident(key, "id") for key in keys
               if (_parse_time(key.get("last_used_date")) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)) >= recent_since]
     if recent:
         kinds.append(("root_access_key_recently_used", recent))
-    inactive = [key["id"] for key in keys if key.get("status") != "Active"]
+    inactive = [_ident(key, "id") for key in keys if key.get("status") != "Active"]
     if inactive:
         kinds.append(("root_access_key_inactive", inactive))
     mfa = found.get("mfa_devices") or []
@@ -97,12 +101,12 @@ def _account_kinds(found: dict, audited_at: datetime.datetime) -> list:
         if not mfa:
             kinds.append(("root_password_without_mfa", ["password"]))
         elif all(device.get("type") == "virtual" for device in mfa):
-            kinds.append(("root_password_with_virtual_mfa_only", ["password"] + [device["serial"] for device in mfa]))
+            kinds.append(("root_password_with_virtual_mfa_only", ["password"] + [_ident(device, "serial") for device in mfa]))
         else:
             kinds.append(("root_password", ["password"]))
     elif mfa:
-        kinds.append(("root_mfa_device_without_password", [device["serial"] for device in mfa]))
-    certificates = [certificate["id"] for certificate in found.get("signing_certificates") or []]
+        kinds.append(("root_mfa_device_without_password", [_ident(device, "serial") for device in mfa]))
+    certificates = [_ident(certificate, "id") for certificate in found.get("signing_certificates") or []]
     if certificates:
         kinds.append(("root_signing_certificate", certificates))
     return kinds
@@ -131,5 +135,10 @@ def audit_findings(result: dict, audited_at: datetime.datetime, management_accou
         found.append(finding("centralized_root_access_disabled", management_account_id or "", []))
     for entry in result.get("accounts") or []:
         found.extend(account_findings(entry, audited_at))
+    return ranked(found)
+
+
+def ranked(items) -> list:
+    """Findings the most severe first, then by account and by the order of KINDS."""
     kind_order = list(KINDS)
-    return sorted(found, key=lambda item: (SEVERITY_ORDER[item["severity"]], item["account_id"], kind_order.index(item["kind"])))
+    return sorted(items, key=lambda item: (SEVERITY_ORDER[item["severity"]], item["account_id"], kind_order.index(item["kind"])))

@@ -7,9 +7,10 @@ each inside a root session scoped by the narrowest task policy."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
-from . import bulk, guardrails, guardrails_check, validation
+from . import bulk, findings, guardrails, guardrails_check, validation
 from .errors import RootGuardError, SessionExpired, is_code
 from .clients import call, iso_time, paginate
 from .root_sessions import RootSession
@@ -226,16 +227,22 @@ def audit(factory, targets, workers: int, fail_on_error: bool, control=None, che
         else:
             workable.append(account)
 
+    audited_at = datetime.datetime.now(datetime.timezone.utc)
+
     def work(session, result):
         denied = denials[result["id"]]
         last_used = blocked_entries(denied, LAST_USED_ACTION, step="last_used", credential_type="access_keys")
         result.update(found=session.run(lambda current: audit_account(current, last_used=not last_used)), status=bulk.STATUS_OK)
+        result["findings"] = findings.ranked(findings.account_findings(result, audited_at))
         if check_guardrails:
             result["blocked"] = last_used
 
     results = bulk.map_accounts(bulk.per_account(work, bulk.new_sessions(factory, AUDIT_POLICY)), workable, workers, control) + blocked
     compliant = sum(1 for result in results if result["found"] and result["found"]["compliant"])
-    outcome = bulk.module_result(caller, results, skipped, fail_on_error, {"compliant_accounts": compliant})
+    found = [item for result in results for item in result.get("findings") or ()]
+    severities = {severity.lower(): sum(1 for item in found if item["severity"] == severity) for severity in findings.SEVERITY_ORDER}
+    outcome = bulk.module_result(caller, results, skipped, fail_on_error, {"compliant_accounts": compliant,
+                                                                         "findings": dict(severities, total=len(found))})
     outcome["account_ids"]["noncompliant"] = [entry["id"] for entry in outcome["accounts"] if entry["found"] and not entry["found"]["compliant"]]
     return with_blocked_summary(outcome, guard, fail_on_error)
 

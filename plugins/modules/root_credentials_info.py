@@ -69,6 +69,13 @@ organization_id:
   returned: always
   type: str
   sample: o-a1b2c3d4e5
+findings:
+  description:
+    - How many findings the audit made, by severity - C(critical), C(high), C(medium), C(low) - and in C(total). Each
+      audited account's findings are in its RV(accounts[].findings).
+  returned: always
+  type: dict
+  sample: {critical: 2, high: 1, medium: 0, low: 3, total: 6}
 compliant_accounts:
   description: How many audited accounts have no root credential at all.
   returned: always
@@ -185,6 +192,15 @@ accounts:
         compliant:
           description: True when the root user has no credential at all.
           type: bool
+    findings:
+      description:
+        - For an audited account, one finding per kind of root credential left, the most severe first - C(kind) (such as
+          V(root_access_key_active)), C(severity) (V(CRITICAL), V(HIGH), V(MEDIUM) or V(LOW)), C(title), C(security_hub_controls)
+          (such as V(IAM.4)), C(related_requirements) (CIS AWS Foundations Benchmark), C(credentials) (the ids it is about),
+          C(remedy), C(account_id) and C(account_name). The Findings guide has the table of kinds. Absent for an account not
+          audited.
+      type: list
+      elements: dict
     actions:
       description: Always empty for this module.
       type: list

@@ -21,6 +21,7 @@ import pytest
 from moto.organizations.models import organizations_backends
 
 from conftest import headless_dom
+from test_compliance_over_time import EXPECTED, kinds_of
 from rootguard_emulator import orgs
 
 MANAGEMENT = "123456789012"
@@ -31,7 +32,7 @@ REPORT = "root-credentials-audit"
 SECRET_MARKERS = ("CertificateBody", "-----BEGIN", "SecretAccessKey", "SessionToken")
 CSV_HEADER = ["account_id", "account_name", "ou_path", "parent_id", "status", "compliant", "password", "access_keys", "active_access_keys",
               "signing_certificates", "mfa_devices", "reason", "error_class", "error_message", "blocked_by", "guardrails_blocked_tasks",
-              "guardrails_uncertain_tasks"]
+              "guardrails_uncertain_tasks", "findings", "highest_severity", "change", "new_findings", "resolved_findings"]
 COUNTS = ("access_keys", "active_access_keys", "signing_certificates", "mfa_devices")
 OUTCOMES = ("compliant", "noncompliant", "skipped", "blocked", "failed")
 BADGES = {"compliant": "compliant", "noncompliant": "non-compliant", "skipped": "skipped", "blocked": "blocked", "failed": "failed"}
@@ -79,6 +80,17 @@ def expected_summary(rows: dict) -> dict:
         "accounts_with_signing_certificates": sum(1 for row in rows.values() if row["signing_certificates"]),
         "accounts_with_mfa_devices": sum(1 for row in rows.values() if row["mfa_devices"]),
     }
+
+
+def expected_findings_summary(truth: dict) -> dict:
+    """The findings' counts by severity the seeded root users must give (every ACTIVE account audited)."""
+    severities = collections.Counter(EXPECTED[kind][0] for account in truth["accounts"] if account["state"] == "ACTIVE"
+                                     for kind in kinds_of(account["root_user"]))
+    return {**{severity.lower(): severities[severity] for severity in ("CRITICAL", "HIGH", "MEDIUM", "LOW")}, "total": sum(severities.values())}
+
+
+def without_findings(summary: dict) -> dict:
+    return {key: value for key, value in summary.items() if key != "findings"}
 
 
 def expected_ous(rows: dict) -> dict:
@@ -300,7 +312,7 @@ def test_json_and_csv_reports_match_the_seeded_truth(control, run_playbook, tmp_
     assert all(summary[f"accounts_with_{kind}"] for kind in ("password", "access_keys", "signing_certificates", "mfa_devices"))
 
     report = read_json(report_dir)
-    assert report["schema_version"] == 3
+    assert report["schema_version"] == 4
     assert report["title"] == "Root credentials audit"
     assert report["organization_id"] == truth["organization_id"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", report["generated_at"])
@@ -309,12 +321,14 @@ def test_json_and_csv_reports_match_the_seeded_truth(control, run_playbook, tmp_
                                    "all_accounts": True, "exclude_account_ids": []}
     assert_rows(report, rows)
     assert_found(report, truth)
-    assert report["summary"] == summary
+    assert report["summary"] == {**summary, "findings": expected_findings_summary(truth)}
+    assert report["summary"]["findings"]["total"] == len(report["findings"]) > 0
     assert report["organizational_units"] == expected_ous(rows)
     for key in ("accounts", *OUTCOMES):
         assert sum(counts[key] for counts in report["organizational_units"].values()) == summary["total" if key == "accounts" else key]
     assert set(report) == {"schema_version", "title", "organization_id", "generated_at", "targeting", "summary",
-                           "organizational_units", "guardrails", "accounts"}
+                           "organizational_units", "guardrails", "findings", "accounts", "drift"}
+    assert report["drift"] is None
     # The guardrails were checked (the default); SCPs and RCPs are not enabled in this organization, so nothing blocks.
     assert report["guardrails"]["checked"] is True and report["guardrails"]["remedies"] == []
     assert all(row["guardrails_blocked_tasks"] == {} for row in report["accounts"] if row["status"] == "ok")
@@ -426,7 +440,7 @@ def test_account_names_with_html_csv_and_template_metacharacters_are_shown_as_th
     assert "<script" not in raw and "<b>" not in raw and "</table><h1" not in raw
     assert "&lt;script&gt;" in raw and "&amp;amp; done" in raw
     dom = ReportDom(dump_dom(page, tmp_path))
-    assert dom.tags["script"] == 0 and dom.tags["b"] == 0 and dom.tags["h1"] == 1 and dom.tags["table"] == 3
+    assert dom.tags["script"] == 0 and dom.tags["b"] == 0 and dom.tags["h1"] == 1 and dom.tags["table"] == 4  # OUs, guardrail tasks, findings, accounts
     for account_id, name in names.items():
         assert dom.accounts[account_id]["name"] == name
     assert_html_rows(dom, expected_rows(truth) | {account_id: {**expected_rows(truth)[account_id], "name": name}
@@ -481,7 +495,7 @@ def test_an_account_denied_by_an_scp_is_reported_as_failed_and_fails_the_play_af
     assert_rows(report, rows)
     entry = next(entry for entry in report["accounts"] if entry["id"] == denied)
     assert entry["aws_error_code"] == "AccessDenied" and "service control policy" in entry["error_message"]
-    assert report["summary"] == expected_summary(rows) and report["summary"]["failed"] == 1
+    assert without_findings(report["summary"]) == expected_summary(rows) and report["summary"]["failed"] == 1
     csv_row = next(row for row in read_csv(report_dir) if row["account_id"] == denied)
     assert (csv_row["status"], csv_row["compliant"], csv_row["error_class"]) == ("failed", "", "denied_by_scp")
     assert "service control policy" in csv_row["error_message"]
@@ -503,7 +517,7 @@ def test_account_ids_given_as_a_string_with_one_the_organization_does_not_hold(c
     rows[unknown] = {"status": "skipped", "outcome": "skipped", "reason": "not_in_organization", "ou_path": None, "parent_id": None, "name": None,
                      "error_class": None, **dict.fromkeys(("compliant", "password") + COUNTS)}
     assert_rows(report, rows)
-    assert report["summary"] == expected_summary(rows)
+    assert without_findings(report["summary"]) == expected_summary(rows)
     assert report["organizational_units"] == {"(not in organization)": {"ou_path": None, "accounts": 1, "compliant": 0, "noncompliant": 0,
                                                                         "skipped": 1, "blocked": 0, "failed": 0},
                                               **expected_ous({key: row for key, row in rows.items() if key != unknown})}
@@ -551,7 +565,7 @@ def test_the_role_included_with_ou_targeting_leaves_its_facts_for_the_caller(con
     rows[excluded].update(status="skipped", outcome="skipped", reason="excluded",
                           **dict.fromkeys(("compliant", "password") + COUNTS))
     assert_rows(report, rows)
-    assert report["summary"] == expected_summary(rows)
+    assert without_findings(report["summary"]) == expected_summary(rows)
     assert set(report["organizational_units"]) == {account["parent_id"] for account in in_workloads}
     assert "Workloads &lt;root&gt; audit" in reports["html"].read_text(encoding="utf-8")
 

@@ -39,7 +39,7 @@ EE_LEFT_OUT = {
     "BENCHMARKS.md": "measurements of this collection, not needed to run playbooks",
     "RELIABILITY.md": "measurements of this collection, not needed to run playbooks",
 }
-POLICY_SERVICES = {"organizations", "iam", "sts", "s3", "kms"}
+POLICY_SERVICES = {"organizations", "iam", "sts", "s3", "kms", "securityhub"}
 
 
 def read_yaml(name: str):
@@ -152,11 +152,12 @@ def test_the_execution_environment_copies_every_part_of_the_collection(built_col
 def test_build_ignore_keeps_the_packaging_files_in_the_collection(built_collection):
     names = set(built_collection)
     for name in ("meta/execution-environment.yml", "meta/runtime.yml", "requirements.txt", "bindep.txt",
-                 "docs/controller-policy.json", "docs/vending-policy.json", "docs/evidence-policy.json", "README.md"):
+                 "docs/controller-policy.json", "docs/vending-policy.json", "docs/evidence-policy.json", "docs/security-hub-policy.json",
+                 "README.md"):
         assert name in names, f"{name} is missing from the built collection (galaxy.yml build_ignore?)"
 
 
-@pytest.mark.parametrize("name", ["controller-policy.json", "vending-policy.json", "evidence-policy.json"])
+@pytest.mark.parametrize("name", ["controller-policy.json", "vending-policy.json", "evidence-policy.json", "security-hub-policy.json"])
 def test_the_policy_documents_are_well_formed_identity_policies(name):
     policy = json.loads((ROOT / "docs" / name).read_text(encoding="utf-8"))
     assert set(policy) == {"Version", "Statement"}

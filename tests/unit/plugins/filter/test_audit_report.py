@@ -6,6 +6,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.rootguard.aws.plugins.filter.audit_report import FilterModule, audit_report
 
 CLEAN = {"compliant": True, "password": {"present": False}, "access_keys": [], "signing_certificates": [], "mfa_devices": []}
@@ -47,7 +53,8 @@ def test_the_summary_counts_outcomes_and_credential_kinds_of_audited_accounts():
 
     assert summary == {"total": 5, "audited": 2, "compliant": 1, "noncompliant": 1, "skipped": 2, "blocked": 0, "failed": 1,
                        "accounts_with_password": 1, "accounts_with_access_keys": 1,
-                       "accounts_with_signing_certificates": 0, "accounts_with_mfa_devices": 1}
+                       "accounts_with_signing_certificates": 0, "accounts_with_mfa_devices": 1,
+                       "findings": {"critical": 1, "high": 0, "medium": 0, "low": 2, "total": 3}}
 
 
 def test_the_ous_are_keyed_on_parent_id_with_accounts_outside_the_organization_first():
@@ -76,8 +83,63 @@ def test_the_header_and_an_empty_result():
     report = audit_report({"organization_id": None, "accounts": []}, title="T", generated_at="2026-01-01T00:00:00Z")
 
     assert list(report) == ["schema_version", "title", "organization_id", "generated_at", "targeting", "summary",
-                            "organizational_units", "guardrails", "accounts"]
-    assert (report["schema_version"], report["title"], report["generated_at"]) == (3, "T", "2026-01-01T00:00:00Z")
+                            "organizational_units", "guardrails", "findings", "accounts", "drift"]
+    assert (report["schema_version"], report["title"], report["generated_at"]) == (4, "T", "2026-01-01T00:00:00Z")
+    assert report["findings"] == [] and report["drift"] is None
     assert report["summary"]["total"] == 0 and report["organizational_units"] == {} and report["accounts"] == []
     assert audit_report({"accounts": []})["generated_at"].endswith("Z")
     assert FilterModule().filters() == {"audit_report": audit_report}
+
+
+# ---------------------------------------------------------------------------
+# Findings and the comparison with an earlier report
+
+
+def test_each_audited_account_gets_its_findings_the_most_severe_first_and_the_report_ranks_them_all():
+    report = audit_report(RESULT, generated_at="2026-01-01T00:00:00Z")
+    rows = {row["id"]: row for row in report["accounts"]}
+
+    # DIRTY: a password with an MFA device not known to be virtual, an active key never used and an inactive key.
+    assert [(item["kind"], item["severity"]) for item in rows["222222222222"]["findings"]] == [
+        ("root_access_key_active", "CRITICAL"), ("root_password", "LOW"), ("root_access_key_inactive", "LOW")]
+    assert rows["111111111111"]["findings"] == [] and rows["333333333333"]["findings"] == [] and rows["444444444444"]["findings"] == []
+    assert report["findings"] == rows["222222222222"]["findings"]
+    assert all(row["since_previous"] is None for row in report["accounts"])
+
+
+def test_the_drift_since_an_earlier_report_of_the_same_organization():
+    before = audit_report(RESULT, generated_at="2026-01-01T00:00:00Z")
+    later = {"organization_id": RESULT["organization_id"], "accounts": [
+        entry("111111111111", "ou-b", found=dict(CLEAN, compliant=False, signing_certificates=[{"id": "CERT1", "status": "Active"}])),
+        entry("222222222222", "ou-a", found=CLEAN),
+        entry("666666666666", "ou-a", found=CLEAN),
+    ]}
+
+    now = audit_report(later, generated_at="2026-01-02T00:00:00Z", previous=json.dumps(before))
+    drift = now["drift"]
+
+    assert (drift["compared"], drift["first_run"], drift["since"]) == (True, False, "2026-01-01T00:00:00Z")
+    assert [(item["account_id"], item["kind"]) for item in drift["new_findings"]] == [("111111111111", "root_signing_certificate")]
+    assert {item["account_id"] for item in drift["resolved_findings"]} == {"222222222222"}
+    assert (drift["accounts_joined"], drift["accounts_left"]) == (["666666666666"], ["333333333333", "444444444444", "555555555555"])
+    assert [item["id"] for item in drift["accounts_changed"]] == ["111111111111", "222222222222"]
+    rows = {row["id"]: row["since_previous"] for row in now["accounts"]}
+    assert rows["111111111111"] == {"change": "changed", "new_findings": ["root_signing_certificate"], "resolved_findings": []}
+    assert rows["666666666666"] == {"change": "joined", "new_findings": [], "resolved_findings": []}
+    assert rows["222222222222"]["resolved_findings"] and rows["222222222222"]["change"] == "changed"
+
+
+def test_a_first_run_compares_with_nothing():
+    drift = audit_report(RESULT, first_run=True)["drift"]
+    assert (drift["compared"], drift["first_run"], drift["since"], drift["new_findings"]) == (False, True, None, [])
+
+
+@pytest.mark.parametrize(("previous", "message"), [
+    ("{not json", "it is not JSON"),
+    ('{"schema_version": 2, "accounts": []}', "its schema_version is 2, not an audit report's (3 or later)"),
+    (json.dumps({"schema_version": 3, "organization_id": "o-zzzzzzzzzz", "generated_at": "2026-01-01T00:00:00Z", "accounts": []}),
+     "it is a report of organization 'o-zzzzzzzzzz', not of 'o-a1b2c3d4e5'"),
+])
+def test_an_earlier_report_that_cannot_be_compared_with_is_a_clear_error(previous, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(f"The previous audit report cannot be compared with: {message}")):
+        audit_report(RESULT, previous=previous)

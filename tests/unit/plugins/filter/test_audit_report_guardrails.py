@@ -171,7 +171,8 @@ def test_an_account_skipped_as_blocked_by_guardrail_has_its_own_outcome_with_the
     assert [blocked[key] for key in ("compliant", "password", "access_keys", "found")] == [None] * 4
     assert report["summary"] == {"total": 6, "audited": 2, "compliant": 2, "noncompliant": 0, "skipped": 2, "blocked": 1, "failed": 1,
                                  "accounts_with_password": 0, "accounts_with_access_keys": 0, "accounts_with_signing_certificates": 0,
-                                 "accounts_with_mfa_devices": 0}
+                                 "accounts_with_mfa_devices": 0,
+                                 "findings": {"critical": 0, "high": 0, "medium": 0, "low": 0, "total": 0}}
     assert report["organizational_units"]["ou-deny"] == {"ou_path": "/Deny/", "accounts": 2, "compliant": 0, "noncompliant": 0,
                                                          "skipped": 0, "blocked": 1, "failed": 1}
     # Also without the check's result: the module's own entries name the policy.

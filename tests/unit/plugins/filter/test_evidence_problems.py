@@ -53,6 +53,21 @@ def test_a_restore_from_s3_needs_a_bucket_and_a_key(restore_from, expected):
     assert evidence_problems({"restore_from": restore_from}, option_prefix="resource_policy_unlock_") == [expected]
 
 
+@pytest.mark.parametrize(("previous_report", "expected"), [
+    ("s3://Bad_Bucket/last.json", "root_credentials_audit_previous_report: \"Bad_Bucket\" is not an S3 bucket name (3 to 63 lowercase "
+                                  "letters, digits, '.' and '-', starting and ending with a letter or digit, no '..', not an IP address)."),
+    ("s3://rootguard-evidence/runs/", "root_credentials_audit_previous_report must be a local file or s3://bucket/key of an earlier "
+                                      "audit's JSON report, not \"s3://rootguard-evidence/runs/\"."),
+])
+def test_a_previous_report_in_s3_needs_a_bucket_and_a_key(previous_report, expected):
+    assert evidence_problems({"previous_report": previous_report}, option_prefix="root_credentials_audit_") == [expected]
+
+
+@pytest.mark.parametrize("previous_report", ["", "latest", "reports/last.json", "s3://rootguard-evidence/o-1/run/root-credentials-audit.json"])
+def test_a_previous_report_that_is_a_file_latest_or_a_key_is_fine(previous_report):
+    assert evidence_problems({"previous_report": previous_report}, option_prefix="root_credentials_audit_") == []
+
+
 @pytest.mark.parametrize("prefix", ["a b", "a/../b", "./a", "a/é", "a\\b", "x" * 513])
 def test_a_bad_prefix(prefix):
     assert problems(prefix=prefix) == [

@@ -11,7 +11,8 @@ NOW = "2026-12-06T02:00:00.000Z"
 KEY_FINDING = findings.finding("root_access_key_active", "210000000001", ["AKIA1"], "payments")
 
 
-def imported(finding=KEY_FINDING, created_at=None) -> dict:
+def imported(finding=None, created_at=None) -> dict:
+    finding = finding or KEY_FINDING
     return security_hub.to_asff(finding, organization_id="o-abcdef1234", caller_account="111111111111", region="eu-west-1",
                                 partition="aws", now=NOW, created_at=created_at)
 
