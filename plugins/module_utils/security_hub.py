@@ -117,6 +117,9 @@ ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
 # 10,000 accounts sends tens of thousands, more than an automation controller keeps of a task's result.
 LISTED_FINDINGS = 1000
 ACTIONS = ("created", "updated", "reopened", "resolved")
+# Security Hub deletes a finding 90 days after its last update: an open finding not updated for this many days is
+# imported again (its UpdatedAt only), so that it stays while the credential does.
+REFRESH_DAYS = 30
 
 
 class SecurityHubNotEnabled(RootGuardError):
@@ -149,6 +152,18 @@ def given_findings(values) -> list:
 def _now() -> str:
     moment = datetime.datetime.now(datetime.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _updated_before(existing: dict, now: str, days: int) -> bool:
+    """Whether ``existing`` was last updated more than ``days`` before ``now`` (an unreadable UpdatedAt counts as old)."""
+    try:
+        updated = datetime.datetime.fromisoformat(str(existing.get("UpdatedAt")).replace("Z", "+00:00"))
+        moment = datetime.datetime.fromisoformat(now.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if updated.tzinfo is None:
+        updated = updated.replace(tzinfo=datetime.timezone.utc)
+    return moment - updated > datetime.timedelta(days=days)
 
 
 def _account_of(existing_id: str) -> str:
@@ -185,7 +200,7 @@ def plan(given: list, imported: dict, audited: set, *, organization_id: str, cal
         current.add(asff["Id"])
         if existing is None:
             sent.append(("created", asff))
-        elif needs_import(asff, existing):
+        elif needs_import(asff, existing) or _updated_before(existing, now, REFRESH_DAYS):
             sent.append(("reopened" if existing.get("RecordState") == "ARCHIVED" else "updated", asff))
     for existing_id, existing in sorted(imported.items()):
         if existing_id in current or _account_of(existing_id) not in audited:

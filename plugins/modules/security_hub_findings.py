@@ -22,7 +22,8 @@ description:
     IAM.4, IAM.6, IAM.9) and CIS AWS Foundations Benchmark requirements in C(Compliance.RelatedRequirements) and the remedy come from
     the collection's table of findings (see the Findings guide), whatever the input says besides the kind, account and credentials.
   - It first reads what it imported before for the organization (C(GetFindings) by product and id prefix). A finding that says nothing
-    new is not imported again - a re-run that found the same makes no write call. A finding imported before whose account is in
+    new is not imported again - a re-run that found the same makes no write call - unless it was last updated more than 30 days
+    before (Security Hub deletes a finding 90 days after its last update, so an open one is refreshed). A finding imported before whose account is in
     O(audited_account_ids) and which is no longer found (the credential is gone) is imported once more as V(PASSED), severity
     V(INFORMATIONAL), C(RecordState) V(ARCHIVED); found again later, it is reopened (V(FAILED), V(ACTIVE)). Findings of accounts
     not audited this time are left as they are.

@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from conftest import REGION, headless_dom
+from test_evidence_upload import STATS, custom_stats
 from rootguard_emulator.evidence import action, root_client
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -105,8 +106,8 @@ def report(report_dir: pathlib.Path) -> dict:
     return json.loads((report_dir / f"{REPORT}.json").read_text())
 
 
-def audit(run_playbook, report_dir: pathlib.Path, check: bool = False, core: str | None = None, **variables):
-    return run_playbook(AUDIT, {"rootguard_report_dir": str(report_dir), **variables}, check=check, core=core)
+def audit(run_playbook, report_dir: pathlib.Path, check: bool = False, core: str | None = None, env: dict | None = None, **variables):
+    return run_playbook(AUDIT, {"rootguard_report_dir": str(report_dir), **variables}, check=check, core=core, env=env)
 
 
 def output(run) -> str:
@@ -128,7 +129,7 @@ def test_findings_are_imported_resolved_and_reopened_and_a_credential_that_came_
 
     # 1. A first run: no earlier report in the bucket; one finding per account and kind in Security Hub.
     control.clear_requests()
-    first = audit(run_playbook, reports, **NIGHTLY)
+    first = audit(run_playbook, reports, env=STATS, **NIGHTLY)
     assert first.returncode == 0, output(first)
     assert securityhub_calls(control) == ["securityhub:GetFindings", "securityhub:BatchImportFindings"]
     granted = {name for statement in SECURITY_HUB_POLICY["Statement"] for name in statement["Action"]}
@@ -146,6 +147,13 @@ def test_findings_are_imported_resolved_and_reopened_and_a_credential_that_came_
         assert item["CreatedAt"] == item["UpdatedAt"]
     data = report(reports)
     assert data["drift"]["first_run"] is True and data["drift"]["compared"] is False
+    # The module's result has the same findings, and the controller's statistics what was sent.
+    module_result = json.loads((reports / f"{REPORT}.audit-result.json").read_text())
+    assert {(entry["id"], item["kind"]) for entry in module_result["accounts"] for item in entry.get("findings") or ()} == expected
+    assert module_result["findings"] == data["summary"]["findings"] and data["summary"]["findings"]["total"] == len(expected)
+    assert custom_stats(first)["rootguard_audit_security_hub"] == {
+        "product_arn": PRODUCT, "region": REGION, "imported": True,
+        "counts": {"created": len(expected), "updated": 0, "reopened": 0, "resolved": 0, "unchanged": 0}}
     assert {(item["account_id"], item["kind"]) for item in data["findings"]} == expected
     severities = [item["severity"] for item in data["findings"]]
     assert severities == sorted(severities, key=["CRITICAL", "HIGH", "MEDIUM", "LOW"].index)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import pathlib
 
+import boto3
 import pytest
 
 from reliability_support import FEATURES, active_members, run_batch_playbook
-from rootguard_emulator.evidence import read_bucket_policy, read_queue_policy
+from rootguard_emulator.evidence import REGION, read_bucket_policy, read_queue_policy
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 LOCKED_BUCKET, ORDINARY_BUCKET, LOCKED_QUEUE = 4, 6, 8
@@ -113,6 +114,10 @@ CASES = {
         ("ready", "unlock", unlock_bucket, True),
         ("ready", "replace", replace_bucket, True),
     ],
+    "security_hub_findings": [
+        ("ready", "import", lambda truth, backups: {"findings": [{"kind": "root_password_without_mfa", "account_id": truth["accounts"][1]["id"]}],
+                                                    "organization_id": truth["organization_id"]}, True),
+    ],
     "root_queue_policy": [
         ("ready", "unlock", unlock_queue, True),
         ("ready", "replace", replace_queue, True),
@@ -147,6 +152,8 @@ def snapshot(control, emulator, truth) -> dict:
 @pytest.mark.parametrize("organization", sorted(SEEDS))
 def test_check_mode_makes_no_write_call(organization, module_docs, control, emulator, run_playbook, tmp_path, record):
     truth = control.seed(accounts=10, profile="mixed", **SEEDS[organization])
+    boto3.client("securityhub", endpoint_url=emulator.endpoint, region_name=REGION, aws_access_key_id="testing",
+                 aws_secret_access_key="testing").enable_security_hub()
     backups = tmp_path / "backups"
     backups.mkdir()
     cases = {module: [{"name": name, "args": args(truth, str(backups)), "changed": changed}
@@ -173,6 +180,8 @@ def test_check_mode_makes_no_write_call(organization, module_docs, control, emul
     assert log["reads"] > 0
     assert list(backups.iterdir()) == []
     assert snapshot(control, emulator, truth) == before
+    assert boto3.client("securityhub", endpoint_url=emulator.endpoint, region_name=REGION, aws_access_key_id="testing",
+                        aws_secret_access_key="testing").get_findings()["Findings"] == []
     due = sum(case["changed"] for entries in cases.values() for case in entries)
     record(f"check-mode-{organization}", section="check_mode", organization=organization, accounts=len(truth["accounts"]),
            active_accounts=len(active_members(truth)), modules=sorted(cases),

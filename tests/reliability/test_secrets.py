@@ -46,7 +46,7 @@ def queue(truth, index):
 COLLECTION_PLAYBOOKS = {
     "harden_organization": lambda truth, dirs: {"rootguard_confirm": True, "rootguard_max_changed_accounts": 100,
                                                 "rootguard_report_dir": str(dirs["reports"] / "harden")},
-    "audit_organization": lambda truth, dirs: {"rootguard_report_dir": str(dirs["reports"] / "audit")},
+    "audit_organization": lambda truth, dirs: {"rootguard_report_dir": str(dirs["reports"] / "audit"), "rootguard_security_hub": True},
     "allow_password_recovery": lambda truth, dirs: {"rootguard_account_ids": [truth["accounts"][1]["id"]], "rootguard_state": "absent"},
     "unlock_bucket_policy": lambda truth, dirs: {"rootguard_account_id": bucket(truth, SECOND_BUCKET)[0],
                                                  "rootguard_bucket": bucket(truth, SECOND_BUCKET)[1],
@@ -119,6 +119,8 @@ def test_no_secret_anywhere_after_every_module_and_role_at_full_debug(control, e
     truth = control.seed(accounts=10, profile="mixed")
     dirs = make_dirs(tmp_path)
     caller = caller_credentials(emulator.endpoint)
+    boto3.client("securityhub", endpoint_url=emulator.endpoint, region_name=REGION, aws_access_key_id="testing",
+                 aws_secret_access_key="testing").enable_security_hub()
     bucket_account, bucket_name = bucket(truth, LOCKED_BUCKET)
     queue_account, queue_name = queue(truth, LOCKED_QUEUE)
     every_module = {"delegated_administrator": truth["accounts"][0]["id"], "root_session_account": truth["accounts"][1]["id"],
@@ -146,6 +148,7 @@ def test_no_secret_anywhere_after_every_module_and_role_at_full_debug(control, e
     first, second = runs[0][1].results, runs[1][1].results
     assert first["removal"]["summary"]["changed"] > 0 and first["vended"]["changed"] is True
     assert first["bucket_policy"]["backup_file"] and first["queue_policy"]["backup_file"]
+    assert first["security_hub"]["counts"]["created"] > 0
     assert first["root_session"]["skipped"] is True
     assert "credentials" not in second["root_session"] and second["root_session"]["changed"] is False
     log = control.requests()

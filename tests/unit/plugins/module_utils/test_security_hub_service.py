@@ -23,6 +23,7 @@ FILTERS = {"ProductArn": [{"Value": PRODUCT, "Comparison": "EQUALS"}],
 KEY = {"kind": "root_access_key_active", "account_id": "210000000001", "credentials": ["AKIA1"], "account_name": "payments"}
 PASSWORD = {"kind": "root_password_without_mfa", "account_id": "210000000002", "credentials": ["password"]}
 EARLIER = "2026-12-01T00:00:00.000Z"
+NOW = "2026-12-06T00:00:00.000Z"
 
 
 def params(items, audited=(), report=None) -> dict:
@@ -158,3 +159,15 @@ def test_a_report_file_gives_the_findings_the_organization_and_the_audited_accou
         security_hub.from_report(str(path))
     with pytest.raises(InvalidInput, match="cannot be read"):
         security_hub.from_report(str(tmp_path / "none.json"))
+
+
+def test_an_open_finding_not_updated_for_30_days_is_imported_again_so_that_security_hub_keeps_it():
+    fresh = in_hub(KEY)
+    old = in_hub(PASSWORD, UpdatedAt="2026-11-05T23:59:59.000Z")
+    held = {item["Id"]: item for item in (fresh, old)}
+
+    sent = security_hub.plan(security_hub.given_findings([KEY, PASSWORD]), held, set(), organization_id=ORGANIZATION, caller_account=CALLER,
+                             region="us-east-1", partition="aws", now=NOW)
+
+    assert [(action, item["Id"].rsplit("/", 1)[1], item["UpdatedAt"], item["CreatedAt"]) for action, item in sent] == [
+        ("updated", "root_password_without_mfa", NOW, EARLIER)]
