@@ -4,13 +4,14 @@
 
 """What changed since an earlier audit: the findings that are new and those resolved, the accounts
 that joined or left the audit, and those whose state changed - from two JSON audit reports (the
-data of the rootguard.aws.audit_report filter). The findings of each report are made from its rows'
-``found`` with the table of module_utils.findings, so a report written before findings existed
-compares as well as a new one."""
+data of the rootguard.aws.audit_report filter). The findings of each report are its rows' own, or,
+for a report written before findings existed, made from its rows' ``found`` with the table of
+module_utils.findings, so that such a report compares as well as a new one."""
 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 
 from . import findings
@@ -36,13 +37,19 @@ def report_time(report: dict) -> datetime.datetime:
 
 
 def parse_report(value) -> dict:
-    """An earlier report given as its data or as the text of its JSON file."""
+    """An earlier report given as its data or as the text of its JSON file (the last text parsed is kept: a role
+    compares with the same report in each of the reports it writes)."""
     if isinstance(value, (str, bytes)):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise ReportError(f"it is not JSON ({error})") from None
+        return _parsed(str(value) if isinstance(value, str) else value)
     return value
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed(text) -> dict:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ReportError(f"it is not JSON ({error})") from None
 
 
 def problems(value, organization_id: str | None = None) -> list:
@@ -69,13 +76,17 @@ def check_report(report, organization_id: str | None = None) -> None:
 
 
 def report_findings(report: dict) -> dict:
-    """(account id, kind) -> finding, for every audited row of the report."""
+    """(account id, kind) -> finding, for every audited row of the report: the row's findings, or for a row without
+    them (a report written before findings existed) those its ``found`` gives."""
     audited_at = report_time(report)
     found = {}
     for row in report.get("accounts") or []:
-        entry = {"id": str(row["id"]), "name": row.get("name"), "status": row.get("status"), "found": row.get("found")}
-        for item in findings.account_findings(entry, audited_at):
-            found[(item["account_id"], item["kind"])] = item
+        listed = row.get("findings")
+        if not isinstance(listed, list) or not all(isinstance(item, dict) and item.get("kind") in findings.KINDS for item in listed):
+            entry = {"id": str(row["id"]), "name": row.get("name"), "status": row.get("status"), "found": row.get("found")}
+            listed = findings.account_findings(entry, audited_at)
+        for item in listed:
+            found[(str(row["id"]), item["kind"])] = item
     return found
 
 
