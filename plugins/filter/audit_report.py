@@ -270,9 +270,7 @@ def summary(rows: list) -> dict:
     counts = {"total": len(rows), "audited": len(audited)}
     counts.update(outcome_counts(rows))
     counts.update({"accounts_with_" + kind: len([row for row in audited if row[kind]]) for kind in CREDENTIALS})
-    every = [item for row in rows for item in row["findings"]]
-    counts["findings"] = dict({severity.lower(): len([item for item in every if item["severity"] == severity])
-                               for severity in finding_table.SEVERITY_ORDER}, total=len(every))
+    counts["findings"] = finding_table.severity_counts(item for row in rows for item in row["findings"])
     return counts
 
 

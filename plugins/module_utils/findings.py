@@ -138,6 +138,13 @@ def audit_findings(result: dict, audited_at: datetime.datetime, management_accou
     return ranked(found)
 
 
+def severity_counts(items) -> dict:
+    """How many of the findings ``items`` have each severity (lower-case keys), and their ``total``."""
+    items = list(items)
+    counts = {severity.lower(): sum(1 for item in items if item["severity"] == severity) for severity in SEVERITY_ORDER}
+    return dict(counts, total=len(items))
+
+
 def ranked(items) -> list:
     """Findings the most severe first, then by account and by the order of KINDS."""
     kind_order = list(KINDS)

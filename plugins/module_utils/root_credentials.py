@@ -239,9 +239,8 @@ def audit(factory, targets, workers: int, fail_on_error: bool, control=None, che
 
     results = bulk.map_accounts(bulk.per_account(work, bulk.new_sessions(factory, AUDIT_POLICY)), workable, workers, control) + blocked
     compliant = sum(1 for result in results if result["found"] and result["found"]["compliant"])
-    found = [item for result in results for item in result.get("findings") or ()]
-    severities = {severity.lower(): sum(1 for item in found if item["severity"] == severity) for severity in findings.SEVERITY_ORDER}
-    counts = {"compliant_accounts": compliant, "findings": dict(severities, total=len(found))}
+    counts = {"compliant_accounts": compliant,
+              "findings": findings.severity_counts(item for result in results for item in result.get("findings") or ())}
     outcome = bulk.module_result(caller, results, skipped, fail_on_error, counts)
     outcome["account_ids"]["noncompliant"] = [entry["id"] for entry in outcome["accounts"] if entry["found"] and not entry["found"]["compliant"]]
     return with_blocked_summary(outcome, guard, fail_on_error)
